@@ -1,0 +1,104 @@
+//! What `pont` prints: logs on stderr, results on stdout.
+
+use std::io::Write;
+
+use pont_runtime::{Inspection, RunReport};
+use tracing_subscriber::EnvFilter;
+
+use crate::exit::{Exit, Failure};
+
+pub(crate) fn init_logging(json: bool, verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info,wasmtime=warn,cranelift=warn",
+        (false, 1) => "debug,wasmtime=info,cranelift=info",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("PONT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.with_target(false).init();
+    }
+}
+
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(Exit::Fatal, e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub(crate) fn print_run(r: &RunReport) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "robot {}  run {}  plugin sha256 {}",
+        r.robot, r.run_id, r.plugin_sha256
+    );
+    for item in &r.items {
+        let _ = writeln!(
+            out,
+            "  dossier {:>8}  {:<12} {:<8} {} ({} ms)",
+            item.number, item.status, item.outcome, item.reason, item.duration_ms
+        );
+    }
+    let _ = writeln!(
+        out,
+        "outcomes: {} done, {} skipped, {} needs review, {} failed  ({} items, {} ms)",
+        r.done,
+        r.skipped,
+        r.needs_review,
+        r.failed,
+        r.items.len(),
+        r.duration_ms
+    );
+    let _ = writeln!(out, "journal: {}", r.journal.display());
+    let _ = writeln!(out, "audit:   {}", r.audit.display());
+}
+
+pub(crate) fn print_inspection(i: &Inspection) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "plugin:   {}", i.path.display());
+    let _ = writeln!(out, "sha256:   {}", i.sha256);
+    let _ = writeln!(out, "size:     {} bytes", i.size);
+    match (&i.manifest_path, &i.manifest) {
+        (Some(p), Some(m)) => {
+            let idem = if m.idempotent { ", idempotent" } else { "" };
+            let _ = writeln!(
+                out,
+                "manifest: {} ({} {} by {}{idem})",
+                p.display(),
+                m.name,
+                m.version,
+                m.publisher
+            );
+            let _ = writeln!(out, "requests: {}", m.requests.join(", "));
+        }
+        _ => {
+            let _ = writeln!(out, "manifest: none found");
+        }
+    }
+    let _ = writeln!(out, "imports:");
+    for imp in &i.imports {
+        let flag = if imp.provided == Some(false) {
+            "  ** NOT PROVIDED by this host **"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {} ({}){flag}", imp.name, imp.kind);
+        if !imp.items.is_empty() {
+            let _ = writeln!(out, "      {}", imp.items.join(", "));
+        }
+    }
+    let _ = writeln!(out, "exports:");
+    for exp in &i.exports {
+        let _ = writeln!(out, "  {} ({})", exp.name, exp.kind);
+        if !exp.items.is_empty() {
+            let _ = writeln!(out, "      {}", exp.items.join(", "));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Helpers for running the real `pont` binary against robot configs written
+//! into a temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// The single error line `pont` prints on failure.
+    pub fn error_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("pont: error: "))
+            .unwrap_or_else(|| panic!("no error line in stderr:\n{}", self.stderr))
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    pub fn assert_no_panic(&self) {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the host panicked:\n{}",
+            self.stderr
+        );
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Write a robot config running `wasm` with `manifest`, with extra TOML
+    /// (grants, limits, queue) appended.
+    pub fn config(&self, wasm: &Path, manifest: &Path, extra: &str) -> PathBuf {
+        let text = format!(
+            "[plugin]\npath = {:?}\nmanifest = {:?}\n\n[paths]\njournal = \"journal.sqlite\"\naudit = \"audit.jsonl\"\ncache = \"cache\"\n\n{extra}\n",
+            wasm.display().to_string(),
+            manifest.display().to_string()
+        );
+        let path = self.path("robot.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn pont(&self, args: &[&str]) -> Ran {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_pont"))
+            .args(args)
+            .env("PONT_LOG", "info")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("running pont");
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.path("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}

@@ -1,0 +1,179 @@
+//! The audit log: append-only JSON lines, one per gate decision. Each record
+//! carries the SHA-256 of the previous line, so removing, inserting, altering
+//! or reordering a record breaks the chain. Records name targets (dossier
+//! numbers, mount paths, origins), never field values, bodies or secrets.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::PolicyError;
+
+/// The `prev` of the first record of a file.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// Position in the file, from 1.
+    pub seq: u64,
+    /// RFC 3339 time of the decision.
+    pub ts: String,
+    pub run: String,
+    pub robot: String,
+    /// SHA-256 of the plugin component.
+    pub plugin: String,
+    /// Dossier number of the item being handled, if any.
+    pub item: Option<i64>,
+    pub capability: String,
+    pub action: String,
+    pub target: String,
+    pub decision: Decision,
+    pub reason: Option<String>,
+    /// Bytes the call lets out (0 for reads).
+    pub bytes: u64,
+    /// SHA-256 (hex) of the previous line, or [`GENESIS_HASH`].
+    pub prev: String,
+}
+
+/// The fields a decision provides; the log adds seq, time and chain.
+#[derive(Debug)]
+pub(crate) struct NewRecord<'a> {
+    pub run: &'a str,
+    pub robot: &'a str,
+    pub plugin: &'a str,
+    pub item: Option<i64>,
+    pub capability: &'static str,
+    pub action: String,
+    pub target: String,
+    pub decision: Decision,
+    pub reason: Option<String>,
+    pub bytes: u64,
+}
+
+/// SHA-256 (hex) of one line as written, without its newline.
+pub fn record_hash(line: &[u8]) -> String {
+    hex::encode(Sha256::digest(line))
+}
+
+/// An audit file open for appending.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: File,
+    last_hash: String,
+    seq: u64,
+}
+
+impl AuditLog {
+    /// Open (or create) the file and continue its chain.
+    pub fn open(path: &Path) -> Result<Self, PolicyError> {
+        let err = |source| PolicyError::Audit {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        let (last_hash, seq) = last_record(&mut file).map_err(err)?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            last_hash,
+            seq,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn append(&mut self, r: NewRecord<'_>) -> std::io::Result<()> {
+        let record = AuditRecord {
+            seq: self.seq + 1,
+            ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            run: r.run.to_string(),
+            robot: r.robot.to_string(),
+            plugin: r.plugin.to_string(),
+            item: r.item,
+            capability: r.capability.to_string(),
+            action: r.action,
+            target: r.target,
+            decision: r.decision,
+            reason: r.reason,
+            bytes: r.bytes,
+            prev: self.last_hash.clone(),
+        };
+        let mut line = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+        let hash = record_hash(&line);
+        line.push(b'\n');
+        // One write per record, so a record is never interleaved with another.
+        self.file.write_all(&line)?;
+        self.last_hash = hash;
+        self.seq += 1;
+        Ok(())
+    }
+
+    /// Force what was written to stable storage.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+/// Hash and seq of the last complete record, reading only the file's tail.
+fn last_record(file: &mut File) -> std::io::Result<(String, u64)> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok((GENESIS_HASH.to_string(), 0));
+    }
+    let mut start = len.saturating_sub(64 * 1024);
+    loop {
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+        match body.iter().rposition(|b| *b == b'\n') {
+            Some(i) => return parse_last(&body[i + 1..]),
+            None if start == 0 => return parse_last(body),
+            None => start = start.saturating_sub(1024 * 1024),
+        }
+    }
+}
+
+fn parse_last(line: &[u8]) -> std::io::Result<(String, u64)> {
+    let record: AuditRecord = serde_json::from_slice(line).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("its last record is not a valid audit record ({e})"),
+        )
+    })?;
+    Ok((record_hash(line), record.seq))
+}
+
+/// Read every record of a file (for tests and tools).
+pub fn read_records(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
+    let file = File::open(path)?;
+    let mut out = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        out.push(serde_json::from_str(&line).map_err(std::io::Error::other)?);
+    }
+    Ok(out)
+}

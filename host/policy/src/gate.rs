@@ -1,0 +1,404 @@
+//! The gate: the one door every capability call passes. Backends take a
+//! `&Permit`, and only [`Gate::authorize`] can make one, so a capability that
+//! skips the gate does not compile. Every decision is audited; if the audit
+//! record cannot be written the call is denied (fail closed).
+
+use std::sync::{Arc, Mutex};
+
+use crate::audit::{AuditLog, Decision, NewRecord};
+use crate::effective::EffectivePolicy;
+use crate::origin::Origin;
+
+/// The DS actions a manifest can request and a config can grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DsAction {
+    Read,
+    PasserEnInstruction,
+    Accepter,
+    Refuser,
+    ClasserSansSuite,
+    /// `repasser-en-instruction` and `repasser-en-construction`.
+    Repasser,
+    Message,
+    Annotations,
+    Archiver,
+    Labels,
+}
+
+impl DsAction {
+    pub const ALL: [DsAction; 10] = [
+        Self::Read,
+        Self::PasserEnInstruction,
+        Self::Accepter,
+        Self::Refuser,
+        Self::ClasserSansSuite,
+        Self::Repasser,
+        Self::Message,
+        Self::Annotations,
+        Self::Archiver,
+        Self::Labels,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::PasserEnInstruction => "passer-en-instruction",
+            Self::Accepter => "accepter",
+            Self::Refuser => "refuser",
+            Self::ClasserSansSuite => "classer-sans-suite",
+            Self::Repasser => "repasser",
+            Self::Message => "message",
+            Self::Annotations => "annotations",
+            Self::Archiver => "archiver",
+            Self::Labels => "labels",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
+            .ok_or_else(|| {
+                let known: Vec<_> = Self::ALL.iter().map(|a| a.as_str()).collect();
+                format!("unknown DS action `{text}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+/// A capability call, as the gate sees it: what and on which target, never
+/// the data itself (no field values, no message bodies, no secret values).
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    Log {
+        level: &'a str,
+    },
+    Evidence {
+        name: &'a str,
+        bytes: u64,
+    },
+    StateGet {
+        key: &'a str,
+    },
+    StateSet {
+        key: &'a str,
+        bytes: u64,
+    },
+    StateDelete {
+        key: &'a str,
+    },
+    StateKeys {
+        prefix: &'a str,
+    },
+    /// A read of DS data; `demarche` is `None` until the host knows it.
+    DsRead {
+        what: &'a str,
+        demarche: Option<i64>,
+        dossier: Option<i64>,
+    },
+    DsMutate {
+        action: DsAction,
+        demarche: i64,
+        dossier: i64,
+        bytes: u64,
+    },
+    FileRead {
+        mount: &'a str,
+        path: &'a str,
+    },
+    FileWrite {
+        mount: &'a str,
+        path: &'a str,
+        bytes: u64,
+    },
+    BrowserOpen {
+        app: &'a str,
+    },
+    BrowserGoto {
+        origin: &'a Origin,
+    },
+    HttpRequest {
+        origin: &'a Origin,
+        method: &'a str,
+        bytes: u64,
+    },
+    SecretUse {
+        name: &'a str,
+        purpose: &'a str,
+    },
+    /// Anything a capability does not offer yet: always denied, still audited.
+    Unsupported {
+        capability: &'a str,
+        operation: &'a str,
+    },
+}
+
+impl Action<'_> {
+    fn capability(&self) -> &'static str {
+        match self {
+            Self::Log { .. } | Self::Evidence { .. } => "log",
+            Self::StateGet { .. }
+            | Self::StateSet { .. }
+            | Self::StateDelete { .. }
+            | Self::StateKeys { .. } => "state",
+            Self::DsRead { .. } | Self::DsMutate { .. } => "ds",
+            Self::FileRead { .. } | Self::FileWrite { .. } => "files",
+            Self::BrowserOpen { .. } | Self::BrowserGoto { .. } => "browser",
+            Self::HttpRequest { .. } => "http",
+            Self::SecretUse { .. } => "secret",
+            Self::Unsupported { .. } => "host",
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Self::Log { level } => format!("log.{level}"),
+            Self::Evidence { .. } => "evidence".into(),
+            Self::StateGet { .. } => "get".into(),
+            Self::StateSet { .. } => "set".into(),
+            Self::StateDelete { .. } => "delete".into(),
+            Self::StateKeys { .. } => "keys".into(),
+            Self::DsRead { what, .. } => format!("read.{what}"),
+            Self::DsMutate { action, .. } => action.as_str().into(),
+            Self::FileRead { .. } => "read".into(),
+            Self::FileWrite { .. } => "write".into(),
+            Self::BrowserOpen { .. } => "open".into(),
+            Self::BrowserGoto { .. } => "goto".into(),
+            Self::HttpRequest { method, .. } => method.to_ascii_uppercase(),
+            Self::SecretUse { purpose, .. } => format!("use.{purpose}"),
+            Self::Unsupported {
+                capability,
+                operation,
+            } => format!("{capability}.{operation}"),
+        }
+    }
+
+    fn target(&self) -> String {
+        match self {
+            Self::Log { .. } => String::new(),
+            Self::Evidence { name, .. } => (*name).into(),
+            Self::StateGet { key } | Self::StateSet { key, .. } | Self::StateDelete { key } => {
+                (*key).into()
+            }
+            Self::StateKeys { prefix } => format!("{prefix}*"),
+            Self::DsRead {
+                demarche, dossier, ..
+            } => ds_target(*demarche, *dossier),
+            Self::DsMutate {
+                demarche, dossier, ..
+            } => ds_target(Some(*demarche), Some(*dossier)),
+            Self::FileRead { mount, path } | Self::FileWrite { mount, path, .. } => {
+                format!("{mount}:{path}")
+            }
+            Self::BrowserOpen { app } => (*app).into(),
+            Self::BrowserGoto { origin } | Self::HttpRequest { origin, .. } => origin.to_string(),
+            Self::SecretUse { name, .. } => (*name).into(),
+            Self::Unsupported { .. } => String::new(),
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Self::Evidence { bytes, .. }
+            | Self::StateSet { bytes, .. }
+            | Self::DsMutate { bytes, .. }
+            | Self::FileWrite { bytes, .. }
+            | Self::HttpRequest { bytes, .. } => *bytes,
+            _ => 0,
+        }
+    }
+}
+
+fn ds_target(demarche: Option<i64>, dossier: Option<i64>) -> String {
+    match (demarche, dossier) {
+        (Some(d), Some(n)) => format!("demarche:{d}/dossier:{n}"),
+        (Some(d), None) => format!("demarche:{d}"),
+        (None, Some(n)) => format!("dossier:{n}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Proof that the gate allowed one call. Only the gate makes these; it is not
+/// `Clone`, so a permit cannot be kept and reused for something else.
+#[derive(Debug)]
+pub struct Permit {
+    capability: &'static str,
+    action: String,
+    _sealed: Sealed,
+}
+
+#[derive(Debug)]
+struct Sealed;
+
+impl Permit {
+    pub fn capability(&self) -> &'static str {
+        self.capability
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+}
+
+/// A refusal, with the reason the robot and the audit log both see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Denied {
+    pub reason: String,
+}
+
+/// Who is acting: written into every audit record.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub run_id: String,
+    pub robot: String,
+    /// SHA-256 of the plugin component.
+    pub plugin_digest: String,
+}
+
+/// The policy gate of one run. Cheap to clone; clones share the audit log.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    policy: Arc<EffectivePolicy>,
+    ctx: Arc<RunContext>,
+    audit: Arc<Mutex<AuditLog>>,
+}
+
+impl Gate {
+    pub fn new(policy: EffectivePolicy, ctx: RunContext, audit: AuditLog) -> Self {
+        Self {
+            policy: Arc::new(policy),
+            ctx: Arc::new(ctx),
+            audit: Arc::new(Mutex::new(audit)),
+        }
+    }
+
+    pub fn policy(&self) -> &EffectivePolicy {
+        &self.policy
+    }
+
+    pub fn context(&self) -> &RunContext {
+        &self.ctx
+    }
+
+    /// Decide one call made while handling `item` (a dossier number, or `None`
+    /// outside items), audit the decision, and return a permit or the reason.
+    pub fn authorize(&self, item: Option<i64>, action: &Action<'_>) -> Result<Permit, Denied> {
+        let verdict = self.decide(action);
+        let record = NewRecord {
+            run: &self.ctx.run_id,
+            robot: &self.ctx.robot,
+            plugin: &self.ctx.plugin_digest,
+            item,
+            capability: action.capability(),
+            action: action.name(),
+            target: action.target(),
+            decision: if verdict.is_ok() {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            reason: verdict.as_ref().err().cloned(),
+            bytes: action.bytes(),
+        };
+        let written = match self.audit.lock() {
+            Ok(mut log) => log.append(record).map_err(|e| e.to_string()),
+            Err(_) => Err("audit log lock poisoned".to_string()),
+        };
+        if let Err(e) = written {
+            return Err(Denied {
+                reason: format!("denied: the audit record could not be written ({e})"),
+            });
+        }
+        match verdict {
+            Ok(()) => Ok(Permit {
+                capability: action.capability(),
+                action: action.name(),
+                _sealed: Sealed,
+            }),
+            Err(reason) => Err(Denied { reason }),
+        }
+    }
+
+    /// Flush the audit log to disk (end of an item, end of the run).
+    pub fn sync_audit(&self) -> Result<(), String> {
+        match self.audit.lock() {
+            Ok(mut log) => log.sync().map_err(|e| e.to_string()),
+            Err(_) => Err("audit log lock poisoned".to_string()),
+        }
+    }
+
+    fn decide(&self, action: &Action<'_>) -> Result<(), String> {
+        let p = &*self.policy;
+        let need = |ok: bool, what: String| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("not granted: {what}"))
+            }
+        };
+        match *action {
+            Action::Log { .. } | Action::Evidence { .. } => need(p.log, "log".into()),
+            Action::StateGet { .. }
+            | Action::StateSet { .. }
+            | Action::StateDelete { .. }
+            | Action::StateKeys { .. } => need(p.state, "state".into()),
+            Action::DsRead { demarche, .. } => {
+                need(
+                    p.ds_actions.contains(&DsAction::Read),
+                    "DS action `read`".into(),
+                )?;
+                self.demarche(demarche)
+            }
+            Action::DsMutate {
+                action, demarche, ..
+            } => {
+                need(
+                    p.ds_actions.contains(&action),
+                    format!("DS action `{}`", action.as_str()),
+                )?;
+                self.demarche(Some(demarche))
+            }
+            Action::FileRead { mount, .. } => {
+                need(p.mounts.contains_key(mount), format!("mount `{mount}`"))
+            }
+            Action::FileWrite { mount, .. } => match p.mounts.get(mount) {
+                Some(m) if m.access == crate::MountAccess::ReadWrite => Ok(()),
+                Some(_) => Err(format!("mount `{mount}` is read-only")),
+                None => Err(format!("not granted: mount `{mount}`")),
+            },
+            Action::BrowserOpen { app } => need(
+                p.browser.contains_key(app),
+                format!("browser application `{app}`"),
+            ),
+            Action::BrowserGoto { origin } => need(
+                p.browser.values().any(|b| &b.origin == origin),
+                format!("browser origin {origin}"),
+            ),
+            Action::HttpRequest { origin, .. } => need(
+                p.http.values().any(|h| &h.origin == origin),
+                format!("HTTP origin {origin}"),
+            ),
+            Action::SecretUse { name, .. } => {
+                need(p.secrets.contains_key(name), format!("secret `{name}`"))
+            }
+            Action::Unsupported {
+                capability,
+                operation,
+            } => Err(format!(
+                "`{capability}.{operation}` is not supported by this host"
+            )),
+        }
+    }
+
+    fn demarche(&self, demarche: Option<i64>) -> Result<(), String> {
+        match demarche {
+            Some(d) if !self.policy.ds_demarches.contains(&d) => {
+                Err(format!("not granted: démarche {d}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

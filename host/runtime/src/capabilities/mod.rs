@@ -1,0 +1,7 @@
+//! The capability glue: each WIT interface implemented on the item's Store
+//! data, each call asking the gate first.
+
+mod log;
+mod state;
+mod types;
+pub(crate) mod unsupported;

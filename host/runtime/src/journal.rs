@@ -1,0 +1,315 @@
+//! The journal: one SQLite file (WAL) per robot config holding runs, items,
+//! log lines, evidence and the robot's state store. Migrations are versioned
+//! with `PRAGMA user_version` so an older journal is upgraded in place.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Schema steps, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    robot TEXT NOT NULL,
+    plugin_digest TEXT NOT NULL,
+    config_path TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE items (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    number INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    browser_actions INTEGER NOT NULL DEFAULT 0,
+    tools INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, number, attempt)
+);
+CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    item INTEGER,
+    ts TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX logs_by_item ON logs(run_id, item);
+CREATE TABLE evidence (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    item INTEGER,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE TABLE state (
+    robot TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (robot, key)
+);
+"#];
+
+/// Handle to the journal, shared by the runner and the capability glue.
+#[derive(Clone, Debug)]
+pub struct Journal {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// A finished item, as written to the journal.
+#[derive(Debug, Clone)]
+pub struct ItemRecord<'a> {
+    pub run_id: &'a str,
+    pub number: i64,
+    pub attempt: u32,
+    /// `done`, `skipped`, `needs-review`, `failed`.
+    pub status: &'a str,
+    /// `done`, `skipped`, `needs-review`, `business`, `system`.
+    pub outcome: &'a str,
+    pub reason: &'a str,
+    pub started_at: &'a str,
+    pub duration_ms: u64,
+}
+
+/// A log line kept for an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub item: Option<i64>,
+    pub level: String,
+    pub message: String,
+    pub fields: String,
+}
+
+/// The counts of a run, as the journal has them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub done: u32,
+    pub skipped: u32,
+    pub needs_review: u32,
+    pub failed: u32,
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Journal {
+    /// Open (or create) the journal and bring its schema up to date.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent
+        // (statements are atomic), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn start_run(
+        &self,
+        id: &str,
+        robot: &str,
+        digest: &str,
+        config: &str,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO runs (id, robot, plugin_digest, config_path, started_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+            params![id, robot, digest, config, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish_run(&self, id: &str, status: &str, c: RunCounts) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3, done = ?4, skipped = ?5, needs_review = ?6, failed = ?7 WHERE id = ?1",
+            params![id, now(), status, c.done, c.skipped, c.needs_review, c.failed],
+        )?;
+        Ok(())
+    }
+
+    pub fn record_item(&self, r: &ItemRecord<'_>) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO items (run_id, number, attempt, status, outcome, reason, started_at, finished_at, duration_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![r.run_id, r.number, r.attempt, r.status, r.outcome, r.reason, r.started_at, now(), r.duration_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn log(&self, run_id: &str, line: &LogLine) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO logs (run_id, item, ts, level, message, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![run_id, line.item, now(), line.level, line.message, line.fields],
+        )?;
+        Ok(())
+    }
+
+    pub fn logs(&self, run_id: &str) -> rusqlite::Result<Vec<LogLine>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT item, level, message, fields FROM logs WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([run_id], |r| {
+            Ok(LogLine {
+                item: r.get(0)?,
+                level: r.get(1)?,
+                message: r.get(2)?,
+                fields: r.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    pub fn add_evidence(
+        &self,
+        run_id: &str,
+        item: Option<i64>,
+        name: &str,
+        path: &str,
+        sha256: &str,
+        size: u64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO evidence (run_id, item, name, path, sha256, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![run_id, item, name, path, sha256, size as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn run_counts(&self, run_id: &str) -> rusqlite::Result<RunCounts> {
+        self.conn().query_row(
+            "SELECT done, skipped, needs_review, failed FROM runs WHERE id = ?1",
+            [run_id],
+            |r| {
+                Ok(RunCounts {
+                    done: r.get(0)?,
+                    skipped: r.get(1)?,
+                    needs_review: r.get(2)?,
+                    failed: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    pub fn state_get(&self, robot: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+        self.conn()
+            .query_row(
+                "SELECT value FROM state WHERE robot = ?1 AND key = ?2",
+                params![robot, key],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    pub fn state_set(&self, robot: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO state (robot, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (robot, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![robot, key, value, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn state_delete(&self, robot: &str, key: &str) -> rusqlite::Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM state WHERE robot = ?1 AND key = ?2",
+            params![robot, key],
+        )?;
+        Ok(n > 0)
+    }
+
+    pub fn state_keys(&self, robot: &str, prefix: &str) -> rusqlite::Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT key FROM state WHERE robot = ?1 AND substr(key, 1, ?3) = ?2 ORDER BY key",
+        )?;
+        let rows = stmt.query_map(params![robot, prefix, prefix.chars().count() as i64], |r| {
+            r.get(0)
+        })?;
+        rows.collect()
+    }
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal schema version {version} is newer than this pont ({}); upgrade pont",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_store_round_trips_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        {
+            let j = Journal::open(&path).unwrap();
+            j.state_set("r", "a/1", b"one").unwrap();
+            j.state_set("r", "a/2", b"two").unwrap();
+            j.state_set("r", "b", b"bee").unwrap();
+            j.state_set("other", "a/3", b"x").unwrap();
+            j.state_set("r", "a/1", b"uno").unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(
+            j.state_get("r", "a/1").unwrap().as_deref(),
+            Some(&b"uno"[..])
+        );
+        assert_eq!(j.state_keys("r", "a/").unwrap(), vec!["a/1", "a/2"]);
+        assert_eq!(j.state_keys("r", "").unwrap().len(), 3);
+        assert!(j.state_delete("r", "b").unwrap());
+        assert!(!j.state_delete("r", "b").unwrap());
+        assert_eq!(j.state_get("r", "b").unwrap(), None);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        Journal::open(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let err = Journal::open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer than this pont"), "{err}");
+    }
+}

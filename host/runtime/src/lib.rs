@@ -1,0 +1,23 @@
+//! Pont's host runtime: the wasmtime engine, the capability glue behind the
+//! policy gate, the runner and its journal.
+//!
+//! The CLI is a thin layer over [`run`] and [`inspect`]; embedders can call the
+//! same functions.
+
+pub mod bindings;
+mod blob;
+mod capabilities;
+mod engine;
+mod error;
+mod inspect;
+pub mod journal;
+mod limits;
+mod linker;
+mod runner;
+mod store;
+mod wasi;
+
+pub use engine::{EngineSettings, PontEngine, default_cache_dir};
+pub use error::RuntimeError;
+pub use inspect::{Inspection, InterfaceInfo, ManifestSummary, inspect};
+pub use runner::{ItemReport, RunOptions, RunReport, run};

@@ -1,0 +1,75 @@
+//! The linker every robot is instantiated against, and the import check that
+//! refuses a component before instantiation when it wants something the host
+//! never provides (sockets, preopened files, other worlds).
+
+use wasmtime::Engine;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use crate::bindings::Robot;
+use crate::store::ItemState;
+use crate::wasi::PROVIDED_WASI;
+
+/// The package whose interfaces are Pont's capabilities.
+const PONT_PACKAGE: &str = "pont:robot/";
+
+pub(crate) fn build(engine: &Engine) -> wasmtime::Result<Linker<ItemState>> {
+    let mut linker = Linker::new(engine);
+    crate::wasi::add_to_linker(&mut linker)?;
+    Robot::add_to_linker::<ItemState, HasSelf<ItemState>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+/// Whether the host provides an import of this name (`ns:pkg/iface@version`).
+pub(crate) fn is_provided(import: &str) -> bool {
+    let base = import.split('@').next().unwrap_or(import);
+    base.starts_with(PONT_PACKAGE) || PROVIDED_WASI.contains(&base)
+}
+
+/// The first import the host does not provide, named.
+pub(crate) fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    let missing: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .filter(|name| !is_provided(name))
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!(
+            "imports `{one}`, which this host does not provide{}",
+            hint(one)
+        )),
+        many => Err(format!(
+            "imports {}, which this host does not provide{}",
+            many.iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            hint(&many[0])
+        )),
+    }
+}
+
+fn hint(import: &str) -> &'static str {
+    if import.starts_with("wasi:sockets/") {
+        " (robots have no sockets: use the `http`, `ds` or `browser` capabilities)"
+    } else if import.starts_with("wasi:http/") {
+        " (use the `http` capability)"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_provided;
+
+    #[test]
+    fn provided_imports_ignore_versions() {
+        assert!(is_provided("wasi:cli/stderr@0.2.6"));
+        assert!(is_provided("pont:robot/state@0.1.0"));
+        assert!(!is_provided("wasi:sockets/tcp@0.2.6"));
+        assert!(!is_provided("wasi:http/outgoing-handler@0.2.0"));
+        assert!(!is_provided("wasi:clocksX/wall-clock"));
+    }
+}

@@ -1,0 +1,53 @@
+//! What a Store holds: one per item, so a trap or a runaway robot poisons only
+//! its own item. The run-wide parts (gate, journal, spool) are shared.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pont_policy::{Action, Denied, Gate, Permit};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::journal::Journal;
+use crate::wasi::OutputSink;
+
+/// Run-wide state shared by every item's Store.
+#[derive(Debug)]
+pub(crate) struct RunShared {
+    pub gate: Gate,
+    pub journal: Journal,
+    pub run_id: String,
+    pub robot: String,
+    /// Where blobs are spooled during the run (removed at the end).
+    pub spool: PathBuf,
+    /// Where evidence blobs are kept for review.
+    pub evidence_dir: PathBuf,
+}
+
+/// The data of one item's Store.
+pub(crate) struct ItemState {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: crate::limits::ItemLimiter,
+    pub run: Arc<RunShared>,
+    /// The dossier being handled, `None` in `finish`.
+    pub item: Option<i64>,
+    /// What the robot wrote to stdout/stderr, forwarded to the log.
+    pub output: OutputSink,
+}
+
+impl ItemState {
+    /// Ask the gate; every capability call goes through here.
+    pub fn authorize(&self, action: &Action<'_>) -> Result<Permit, Denied> {
+        self.run.gate.authorize(self.item, action)
+    }
+}
+
+impl WasiView for ItemState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
