@@ -13,7 +13,8 @@ pub(crate) const HELP: &str = "Exit codes:
   4  the robot config or the manifest is invalid
   5  the robot requests something its config does not grant
   6  the plugin is not a usable component
-  7  the plugin does not match the digest the config pins";
+  7  the plugin is not trusted: digest differs from the pin, or not signed by a trusted key
+  8  `pont audit verify`: the audit file was tampered with";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
@@ -24,6 +25,7 @@ pub(crate) enum Exit {
     Policy = 5,
     Plugin = 6,
     Integrity = 7,
+    AuditBroken = 8,
 }
 
 impl From<Exit> for ExitCode {

@@ -3,6 +3,7 @@
 
 mod exit;
 mod output;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,50 @@ enum Command {
         /// the config's paths.cache, or ~/.cache/pont).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        /// DEVELOPMENT ONLY: run a plugin that is unsigned or not signed by a
+        /// key the config trusts. Logged loudly and recorded in the summary.
+        #[arg(long)]
+        allow_unsigned: bool,
+    },
+    /// Make a signing key pair (minisign format).
+    Keygen {
+        /// Secret key file to create (mode 0600; never overwritten).
+        #[arg(long, default_value = "pont.key")]
+        secret_key: PathBuf,
+        /// Public key file to create.
+        #[arg(long, default_value = "pont.pub")]
+        public_key: PathBuf,
+    },
+    /// Sign a plugin and its manifest: writes <plugin>.minisig.
+    Sign {
+        /// The secret key file (from `pont keygen`, or an unencrypted minisign key).
+        #[arg(long)]
+        key: PathBuf,
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// Its manifest, if not `pont.toml` beside it.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Check a plugin's signature (Pont's or minisign's) against trusted keys.
+    #[command(after_help = exit::HELP)]
+    Verify {
+        /// A trusted public key line (RW…); repeatable.
+        #[arg(long = "trusted-key")]
+        trusted_keys: Vec<String>,
+        /// A trusted public key file; repeatable.
+        #[arg(long = "public-key")]
+        public_keys: Vec<PathBuf>,
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// Its manifest, if not `pont.toml` beside it.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Check audit logs.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Show what a plugin imports and exports, its SHA-256 and its manifest.
     Inspect {
@@ -63,6 +108,18 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check an audit file's hash chain (and its sealed head): exit 0 when
+    /// intact, otherwise name the first record altered, removed, inserted or
+    /// reordered.
+    #[command(after_help = exit::HELP)]
+    Verify {
+        /// The audit file (JSON lines).
+        file: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     output::init_logging(cli.log_format == LogFormat::Json, cli.verbose, cli.quiet);
@@ -71,12 +128,31 @@ fn main() -> ExitCode {
             config,
             json,
             cache_dir,
-        } => run(config, json, cache_dir),
+            allow_unsigned,
+        } => run(config, json, cache_dir, allow_unsigned),
+        Command::Keygen {
+            secret_key,
+            public_key,
+        } => trust::keygen(&secret_key, &public_key),
+        Command::Sign {
+            key,
+            plugin,
+            manifest,
+        } => trust::sign(&key, &plugin, manifest),
+        Command::Verify {
+            trusted_keys,
+            public_keys,
+            plugin,
+            manifest,
+        } => trust::verify(&trusted_keys, &public_keys, &plugin, manifest),
         Command::Inspect {
             plugin,
             manifest,
             json,
         } => inspect(plugin, manifest, json),
+        Command::Audit {
+            command: AuditCommand::Verify { file },
+        } => audit_verify(file),
     };
     match result {
         Ok(code) => code.into(),
@@ -96,8 +172,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, exit::Failure> {
         })
 }
 
-fn run(config: PathBuf, json: bool, cache_dir: Option<PathBuf>) -> Result<Exit, exit::Failure> {
-    let opts = pont_runtime::RunOptions { config, cache_dir };
+fn run(
+    config: PathBuf,
+    json: bool,
+    cache_dir: Option<PathBuf>,
+    allow_unsigned: bool,
+) -> Result<Exit, exit::Failure> {
+    let opts = pont_runtime::RunOptions {
+        config,
+        cache_dir,
+        allow_unsigned,
+    };
     let report = runtime()?
         .block_on(pont_runtime::run(&opts))
         .map_err(exit::Failure::from)?;
@@ -122,4 +207,27 @@ fn inspect(plugin: PathBuf, manifest: Option<PathBuf>, json: bool) -> Result<Exi
         output::print_inspection(&inspection);
     }
     Ok(Exit::Ok)
+}
+
+fn audit_verify(file: PathBuf) -> Result<Exit, exit::Failure> {
+    match pont_policy::verify_audit(&file) {
+        Ok(intact) => {
+            let seal = if intact.sealed {
+                "sealed".to_string()
+            } else {
+                format!("{} records after the last seal", intact.unsealed_tail)
+            };
+            println!(
+                "{}: intact ({} records, {seal})",
+                file.display(),
+                intact.records
+            );
+            Ok(Exit::Ok)
+        }
+        Err(pont_policy::Break::Unreadable(e)) => Err(exit::Failure::new(Exit::Fatal, e)),
+        Err(b) => Err(exit::Failure::new(
+            Exit::AuditBroken,
+            format!("{}: {b}", file.display()),
+        )),
+    }
 }

@@ -16,7 +16,7 @@ fn a_component_importing_sockets_is_refused_before_instantiation() {
         &fixture_manifest("sockets"),
         GRANTS.replace("state = true\n", "").as_str(),
     );
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 6, "{}", ran.stderr);
     ran.assert_no_panic();
     let line = ran.error_line();
@@ -31,7 +31,7 @@ fn a_malformed_wasm_is_named() {
     let bad = env.path("broken.wasm");
     std::fs::write(&bad, b"\0asm\x0d\0\x01\0garbage").unwrap();
     let cfg = env.config(&bad, &plugin_manifest("hello"), GRANTS);
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 6, "{}", ran.stderr);
     ran.assert_no_panic();
     let line = ran.error_line();
@@ -48,7 +48,7 @@ fn a_manifest_with_an_unknown_key_is_named() {
         .replace("[requests]", "[requests]\nsockets = true");
     std::fs::write(&manifest, text).unwrap();
     let cfg = env.config(&wasm("hello"), &manifest, GRANTS);
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 4, "{}", ran.stderr);
     let line = ran.error_line();
     assert!(line.contains("manifest"), "{line}");
@@ -65,7 +65,7 @@ fn a_config_missing_a_required_field_is_named() {
         format!("[plugin]\npath = \"x.wasm\"\n\n[paths]\njournal = \"j.sqlite\"\n\n{GRANTS}"),
     )
     .unwrap();
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 4, "{}", ran.stderr);
     let line = ran.error_line();
     assert!(line.contains("robot config"), "{line}");
@@ -91,7 +91,7 @@ fn a_plugin_that_differs_from_its_pinned_digest_does_not_start() {
         1,
     );
     std::fs::write(&cfg, text).unwrap();
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 7, "{}", ran.stderr);
     assert!(
         ran.error_line().contains("but the robot config pins"),
@@ -99,4 +99,151 @@ fn a_plugin_that_differs_from_its_pinned_digest_does_not_start() {
         ran.stderr
     );
     assert!(env.audit().is_empty(), "nothing ran");
+}
+
+#[test]
+fn an_unsigned_plugin_does_not_start_without_the_development_flag() {
+    let env = Env::new();
+    let cfg = env.config(&wasm("hello"), &plugin_manifest("hello"), GRANTS);
+    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    assert_eq!(ran.code, 7, "{}", ran.stderr);
+    let line = ran.error_line();
+    assert!(line.contains("is not trusted"), "{line}");
+    assert!(line.contains("--allow-unsigned"), "{line}");
+    assert!(env.audit().is_empty(), "nothing ran");
+
+    let dev = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
+    assert_eq!(dev.code, 0, "{}", dev.stderr);
+    assert!(
+        dev.stderr.contains("DEVELOPMENT MODE"),
+        "never silently: {}",
+        dev.stderr
+    );
+    assert!(
+        dev.json()["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("NOT VERIFIED")
+    );
+}
+
+#[test]
+fn a_signed_plugin_runs_and_one_signed_by_an_untrusted_key_does_not() {
+    let env = Env::new();
+    // Sign a copy of hello with its manifest, with a fresh key.
+    let plugin = env.path("hello.wasm");
+    let manifest = env.path("pont.toml");
+    std::fs::copy(wasm("hello"), &plugin).unwrap();
+    std::fs::copy(plugin_manifest("hello"), &manifest).unwrap();
+    let (sk, pk) = (env.path("k.key"), env.path("k.pub"));
+    let keygen = env.pont(&[
+        "keygen",
+        "--secret-key",
+        sk.to_str().unwrap(),
+        "--public-key",
+        pk.to_str().unwrap(),
+    ]);
+    assert_eq!(keygen.code, 0, "{}", keygen.stderr);
+    let line = keygen
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("for a robot config: trusted-keys = [\""))
+        .unwrap()
+        .trim_end_matches("\"]");
+    assert_eq!(
+        env.pont(&[
+            "sign",
+            "--key",
+            sk.to_str().unwrap(),
+            plugin.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let verify = env.pont(&[
+        "verify",
+        "--public-key",
+        pk.to_str().unwrap(),
+        plugin.to_str().unwrap(),
+    ]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(
+        verify.stdout.contains("covered by trusted comment"),
+        "{}",
+        verify.stdout
+    );
+
+    let cfg = env.config(&plugin, &manifest, GRANTS);
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "\n\n[paths]",
+        &format!("\ntrusted-keys = [\"{line}\"]\n\n[paths]"),
+        1,
+    );
+    std::fs::write(&cfg, &text).unwrap();
+    let ran = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.json()["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("signed by trusted key")
+    );
+
+    // Another key signs: the config does not trust it.
+    let (sk2, pk2) = (env.path("other.key"), env.path("other.pub"));
+    assert_eq!(
+        env.pont(&[
+            "keygen",
+            "--secret-key",
+            sk2.to_str().unwrap(),
+            "--public-key",
+            pk2.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        env.pont(&[
+            "sign",
+            "--key",
+            sk2.to_str().unwrap(),
+            plugin.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    assert_eq!(ran.code, 7, "{}", ran.stderr);
+    assert!(
+        ran.error_line().contains("not a trusted key"),
+        "{}",
+        ran.stderr
+    );
+
+    // A manifest changed after signing is refused too.
+    assert_eq!(
+        env.pont(&[
+            "sign",
+            "--key",
+            sk.to_str().unwrap(),
+            plugin.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("memory-mb = 16", "memory-mb = 17"),
+    )
+    .unwrap();
+    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    assert_eq!(ran.code, 7, "{}", ran.stderr);
+    assert!(
+        ran.error_line()
+            .contains("not the manifest that was signed"),
+        "{}",
+        ran.stderr
+    );
 }

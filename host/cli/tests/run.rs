@@ -13,7 +13,7 @@ const HELLO_GRANTS: &str =
 fn hello_greets_each_dossier_and_every_call_is_audited() {
     let env = Env::new();
     let cfg = env.config(&wasm("hello"), &plugin_manifest("hello"), HELLO_GRANTS);
-    let ran = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let report = ran.json();
     assert_eq!(report["done"], 3);
@@ -66,7 +66,7 @@ fn hello_greets_each_dossier_and_every_call_is_audited() {
     );
 
     // The state survives the run: a second run continues the count.
-    let again = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    let again = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(
         again.json()["items"][0]["reason"],
@@ -89,7 +89,7 @@ fn hello_log_lines_reach_the_journal() {
         &plugin_manifest("hello"),
         &format!("{HELLO_GRANTS}\n[settings]\ngreeting = \"Salut\"\n"),
     );
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains("3 done"), "{}", ran.stdout);
     let conn = rusqlite::Connection::open(env.path("journal.sqlite")).unwrap();
@@ -124,7 +124,7 @@ fn a_request_not_granted_refuses_the_start_and_lists_what_is_missing() {
         &plugin_manifest("hello"),
         "[grant]\nlog = true\n\n[limits]\nmemory-mb = 8\n",
     );
-    let ran = env.pont(&["run", cfg.to_str().unwrap()]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 5, "{}", ran.stderr);
     let line = ran.error_line();
     assert!(
@@ -146,7 +146,7 @@ fn a_robot_that_loops_forever_is_stopped_at_its_deadline_and_the_run_goes_on() {
         "[grant]\nlog = true\n\n[limits]\nitem-timeout-secs = 1\n\n[queue]\ndossiers = [1, 2]\n";
     let cfg = env.config(&wasm("looper"), &fixture_manifest("looper"), extra);
     let started = std::time::Instant::now();
-    let ran = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 3, "{}", ran.stderr);
     ran.assert_no_panic();
     let report = ran.json();
@@ -166,7 +166,7 @@ fn a_robot_allocating_past_its_cap_traps_and_the_host_reports_it() {
     let env = Env::new();
     let extra = "[grant]\nlog = true\n\n[limits]\nmemory-mb = 16\n\n[queue]\ndossiers = [1]\n";
     let cfg = env.config(&wasm("memhog"), &fixture_manifest("memhog"), extra);
-    let ran = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 3, "{}", ran.stderr);
     ran.assert_no_panic();
     let item = &ran.json()["items"][0];
@@ -179,7 +179,7 @@ fn a_panicking_robot_fails_that_item_only() {
     let env = Env::new();
     let extra = "[grant]\nlog = true\n\n[queue]\ndossiers = [1, 2, 3]\n";
     let cfg = env.config(&wasm("panicker"), &fixture_manifest("panicker"), extra);
-    let ran = env.pont(&["run", cfg.to_str().unwrap(), "--json"]);
+    let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 3, "{}", ran.stderr);
     let report = ran.json();
     let outcomes: Vec<&str> = report["items"]
@@ -201,4 +201,35 @@ fn a_panicking_robot_fails_that_item_only() {
         )
         .unwrap();
     assert!(stderr.contains("index out of bounds"), "{stderr}");
+}
+
+#[test]
+fn the_audit_of_a_run_verifies_and_a_tampered_one_names_the_record() {
+    let env = Env::new();
+    let cfg = env.config(&wasm("hello"), &plugin_manifest("hello"), HELLO_GRANTS);
+    assert_eq!(
+        env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()])
+            .code,
+        0
+    );
+    let audit = env.path("audit.jsonl");
+    let ok = env.pont(&["audit", "verify", audit.to_str().unwrap()]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("intact (15 records, sealed)"),
+        "{}",
+        ok.stdout
+    );
+
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let tampered = text.replacen("\"target\":\"greeted\"", "\"target\":\"greated\"", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&audit, tampered).unwrap();
+    let bad = env.pont(&["audit", "verify", audit.to_str().unwrap()]);
+    assert_eq!(bad.code, 8, "{}", bad.stderr);
+    assert!(
+        bad.error_line().contains("record 2 (line 2) was altered"),
+        "{}",
+        bad.stderr
+    );
 }

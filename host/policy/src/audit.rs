@@ -131,10 +131,37 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Force what was written to stable storage.
+    /// Force what was written to stable storage and seal the head: the
+    /// sidecar `<file>.head` holds the last seq and hash, so removing or
+    /// altering the last records is detected too.
     pub fn sync(&mut self) -> std::io::Result<()> {
-        self.file.sync_data()
+        self.file.sync_data()?;
+        let head = Head {
+            seq: self.seq,
+            hash: self.last_hash.clone(),
+        };
+        let path = head_path(&self.path);
+        let tmp = path.with_extension("head.tmp");
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(&head).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(&tmp, &path)
     }
+}
+
+/// The sealed end of an audit file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Where the head of an audit file is kept.
+pub fn head_path(audit: &Path) -> PathBuf {
+    let mut name = audit.file_name().unwrap_or_default().to_os_string();
+    name.push(".head");
+    audit.with_file_name(name)
 }
 
 /// Hash and seq of the last complete record, reading only the file's tail.

@@ -38,6 +38,8 @@ struct RawPlugin {
     path: PathBuf,
     manifest: Option<PathBuf>,
     sha256: Option<String>,
+    #[serde(default)]
+    trusted_keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +229,9 @@ pub struct RobotConfig {
     pub manifest: PathBuf,
     /// The plugin's SHA-256 as the operator pinned it (lower-case hex).
     pub sha256: Option<String>,
+    /// Public keys (minisign's base64 line) whose signatures the operator
+    /// trusts; checked by the runtime with `pont-trust`.
+    pub trusted_keys: Vec<String>,
     pub ds: Option<DsSettings>,
     pub grant_log: bool,
     pub grant_state: bool,
@@ -315,6 +320,7 @@ impl Validator<'_> {
             plugin,
             manifest,
             sha256,
+            trusted_keys: self.trusted_keys(raw.plugin.trusted_keys)?,
             ds,
             grant_log: grant.log,
             grant_state: grant.state,
@@ -342,6 +348,26 @@ impl Validator<'_> {
         } else {
             Err(self.err("plugin.sha256", "expected 64 hexadecimal digits"))
         }
+    }
+
+    fn trusted_keys(&self, keys: Vec<String>) -> Result<Vec<String>, PolicyError> {
+        keys.into_iter()
+            .map(|k| {
+                let k = k.trim().to_string();
+                let plausible = k.len() == 56
+                    && k.starts_with("RW")
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c));
+                if plausible {
+                    Ok(k)
+                } else {
+                    Err(self.err(
+                        "plugin.trusted-keys",
+                        format!("`{k}` is not a minisign public key line (RW…, 56 characters)"),
+                    ))
+                }
+            })
+            .collect()
     }
 
     fn ds(&self, d: RawDs) -> Result<DsSettings, PolicyError> {

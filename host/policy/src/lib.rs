@@ -10,6 +10,7 @@
 //! decision.
 
 mod audit;
+mod audit_verify;
 mod config;
 mod effective;
 mod error;
@@ -18,7 +19,10 @@ mod manifest;
 mod origin;
 mod toml_error;
 
-pub use audit::{AuditLog, AuditRecord, Decision, GENESIS_HASH, read_records, record_hash};
+pub use audit::{
+    AuditLog, AuditRecord, Decision, GENESIS_HASH, head_path, read_records, record_hash,
+};
+pub use audit_verify::{Break, Intact, verify_audit};
 pub use config::{
     BrowserGrant, DsSettings, Limits, MountAccess, MountGrant, OriginGrant, Paths, QueueConfig,
     RobotConfig, SecretSource,

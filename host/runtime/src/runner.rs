@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub config: PathBuf,
     /// Compiled-component cache, overriding the config and the default.
     pub cache_dir: Option<PathBuf>,
+    /// Development only: run a plugin that is unsigned or not signed by a
+    /// trusted key (loudly). A pinned digest is enforced regardless.
+    pub allow_unsigned: bool,
 }
 
 /// One item's result.
@@ -58,6 +61,8 @@ pub struct RunReport {
     pub needs_review: u32,
     pub failed: u32,
     pub duration_ms: u64,
+    /// How the plugin's origin was established.
+    pub signature: String,
     pub journal: PathBuf,
     pub audit: PathBuf,
     /// Grants in the config the robot did not request (not given).
@@ -77,6 +82,7 @@ struct Prepared {
     manifest: Manifest,
     policy: EffectivePolicy,
     digest: String,
+    signature: String,
     engine: PontEngine,
     pre: RobotPre<ItemState>,
 }
@@ -144,6 +150,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         needs_review: counts.needs_review,
         failed: counts.failed,
         duration_ms: started.elapsed().as_millis() as u64,
+        signature: p.signature.clone(),
         journal: p.config.paths.journal.clone(),
         audit: p.config.paths.audit.clone(),
         unused_grants,
@@ -168,6 +175,7 @@ fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
             "plugin {plugin} has SHA-256 {digest}, but the robot config pins {pin}"
         )));
     }
+    let signature = check_signature(&config, &bytes, opts.allow_unsigned)?;
     let policy = EffectivePolicy::compute(&manifest, &config)?;
     let engine = PontEngine::new(EngineSettings {
         max_memory_bytes: mib(policy.limits.memory_mb),
@@ -193,9 +201,52 @@ fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
         manifest,
         policy,
         digest,
+        signature,
         engine,
         pre,
     })
+}
+
+/// The plugin must be signed by a key the config trusts, unless the
+/// operator explicitly runs in development mode.
+fn check_signature(
+    config: &RobotConfig,
+    bytes: &[u8],
+    allow_unsigned: bool,
+) -> Result<String, RuntimeError> {
+    let keys = config
+        .trusted_keys
+        .iter()
+        .map(|k| pont_trust::PublicKey::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            RuntimeError::Integrity(format!(
+                "robot config {}: `plugin.trusted-keys`: {e}",
+                config.path.display()
+            ))
+        })?;
+    let verdict = if keys.is_empty() {
+        Err("the robot config lists no trusted key (plugin.trusted-keys)".to_string())
+    } else {
+        pont_trust::verify_plugin(&config.plugin, bytes, &config.manifest, &keys)
+            .map_err(|e| e.to_string())
+    };
+    match verdict {
+        Ok(v) => Ok(format!(
+            "signed by trusted key {} (manifest covered by {})",
+            v.key_id, v.manifest_covered_by
+        )),
+        Err(why) if allow_unsigned => {
+            tracing::warn!(
+                "DEVELOPMENT MODE: running a plugin that is not signed by a trusted key: {why}"
+            );
+            Ok(format!("NOT VERIFIED (--allow-unsigned): {why}"))
+        }
+        Err(why) => Err(RuntimeError::Integrity(format!(
+            "plugin {} is not trusted: {why}; sign it (`pont sign`) and list the key in plugin.trusted-keys, or pass --allow-unsigned for development",
+            config.plugin.display()
+        ))),
+    }
 }
 
 fn mib(mb: u32) -> usize {

@@ -1,0 +1,172 @@
+//! The client handle and its configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::DsError;
+use crate::limiter::{Budget, RateLimiter};
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts of a query (or of a mutation that certainly did not reach
+    /// DS) before giving up with [`DsError::Unavailable`].
+    pub max_attempts: u32,
+    /// First backoff delay; doubled at each attempt, with jitter.
+    pub base_delay: Duration,
+    /// Longest backoff delay.
+    pub max_delay: Duration,
+    /// `429` answers tolerated for one call before giving up.
+    pub max_rate_limited: u32,
+    /// Longest wait accepted from `Retry-After` / `RateLimit-Reset`.
+    pub max_rate_limit_wait: Duration,
+    /// Times a mutation is sent at most when its answers are lost and each
+    /// re-read shows it not applied.
+    pub max_mutation_sends: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            max_rate_limited: 10,
+            max_rate_limit_wait: Duration::from_secs(120),
+            max_mutation_sends: 3,
+        }
+    }
+}
+
+/// The API token. Its `Debug` never shows it, so it cannot leak into logs.
+#[derive(Clone)]
+pub(crate) struct Token(pub(crate) String);
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: reqwest::Url,
+    pub(crate) token: Token,
+    pub(crate) limiter: Arc<RateLimiter>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+}
+
+/// An asynchronous DS client. Cheap to clone; clones share the HTTP
+/// connection pool and the rate limiter.
+#[derive(Clone)]
+pub struct DsClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for DsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DsClient")
+            .field("endpoint", &self.inner.endpoint.as_str())
+            .field("budget", &self.inner.limiter.budget())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`DsClient`].
+#[derive(Debug)]
+pub struct DsClientBuilder {
+    endpoint: String,
+    token: Token,
+    budget: Budget,
+    limiter: Option<Arc<RateLimiter>>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl DsClient {
+    /// Starts a client for `endpoint` (e.g.
+    /// `https://demarche.numerique.gouv.fr/api/v2/graphql`) and a bearer token.
+    pub fn builder(endpoint: impl Into<String>, token: impl Into<String>) -> DsClientBuilder {
+        DsClientBuilder {
+            endpoint: endpoint.into(),
+            token: Token(token.into()),
+            budget: Budget::default(),
+            limiter: None,
+            retry: RetryPolicy::default(),
+            // DS stops a query after 30 s; leave room for the answer.
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The limiter this client draws from.
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.inner.limiter
+    }
+}
+
+impl DsClientBuilder {
+    /// The request budget (default 400 per minute). Ignored when another
+    /// live client already uses the same token: they share its limiter.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Uses this limiter instead of the per-token one.
+    pub fn limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Total time allowed for one HTTP request (GraphQL calls and uploads;
+    /// downloads are bounded by their idle time instead).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to open a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<DsClient, DsError> {
+        let endpoint = reqwest::Url::parse(&self.endpoint)
+            .map_err(|e| DsError::Config(format!("endpoint URL: {e}")))?;
+        if self.token.0.trim().is_empty() {
+            return Err(DsError::Config("empty token".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.timeout)
+            .user_agent(concat!("pont-ds/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DsError::Config(format!("HTTP client: {e}")))?;
+        let limiter = self
+            .limiter
+            .unwrap_or_else(|| RateLimiter::for_token(&self.token.0, self.budget));
+        let inner = Inner {
+            http,
+            endpoint,
+            token: self.token,
+            limiter,
+            retry: self.retry,
+            timeout: self.timeout,
+        };
+        Ok(DsClient {
+            inner: Arc::new(inner),
+        })
+    }
+}

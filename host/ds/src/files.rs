@@ -1,0 +1,269 @@
+//! Files: direct upload to DS's storage, and checked, streamed downloads.
+//!
+//! Neither direction holds a whole file in memory (DS attachments reach
+//! 200 MB): uploads hash the file in a first pass and stream it in a second,
+//! downloads hash while writing to a `.part` file renamed only when the MD5
+//! matches DS's checksum.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::StreamExt as _;
+use md5::{Digest, Md5};
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::client::DsClient;
+use crate::error::DsError;
+use crate::model::{DossierKey, DsFile};
+use crate::ops;
+use crate::ops::create_direct_upload as cdu;
+
+/// A file uploaded to DS's storage, ready to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedBlob {
+    /// Pass this as `justificatif` or message `attachment`.
+    pub signed_blob_id: String,
+    /// DS's blob id.
+    pub blob_id: String,
+    /// Size sent.
+    pub byte_size: u64,
+    /// Base64 MD5 sent.
+    pub checksum: String,
+}
+
+fn io(context: &str, e: std::io::Error) -> DsError {
+    DsError::Io(format!("{context}: {e}"))
+}
+
+/// Base64 MD5 and size of a file, read in chunks.
+pub async fn file_checksum(path: &Path) -> Result<(String, u64), DsError> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| io("open", e))?;
+    let mut hasher = Md5::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).await.map_err(|e| io("read", e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((BASE64.encode(hasher.finalize()), size))
+}
+
+impl DsClient {
+    /// Uploads a local file for a dossier: `createDirectUpload`, then `PUT`
+    /// of the bytes with every header DS returned (as a JSON string).
+    ///
+    /// `createDirectUpload` only creates an unattached blob, which DS
+    /// discards if never used, so it is retried like a query.
+    pub async fn upload_file(
+        &self,
+        dossier: &DossierKey,
+        path: &Path,
+        filename: &str,
+        content_type: &str,
+    ) -> Result<UploadedBlob, DsError> {
+        let (checksum, byte_size) = file_checksum(path).await?;
+        let input = cdu::CreateDirectUploadInput {
+            dossier_id: dossier.id.clone(),
+            filename: filename.to_string(),
+            byte_size: i64::try_from(byte_size)
+                .map_err(|_| DsError::Io("file too large".into()))?,
+            checksum: checksum.clone(),
+            content_type: content_type.to_string(),
+        };
+        let data = self
+            .query::<ops::CreateDirectUpload>(cdu::Variables { input })
+            .await?;
+        let du = data
+            .create_direct_upload
+            .ok_or_else(|| DsError::Decode("createDirectUpload: empty payload".into()))?
+            .direct_upload;
+        let headers: HashMap<String, String> = serde_json::from_str(&du.headers)
+            .map_err(|e| DsError::Decode(format!("direct upload headers: {e}")))?;
+        self.put_file(&du.url, &headers, path, byte_size).await?;
+        Ok(UploadedBlob {
+            signed_blob_id: du.signed_blob_id,
+            blob_id: du.blob_id,
+            byte_size,
+            checksum,
+        })
+    }
+
+    /// `PUT` is idempotent, so it is retried on transient failures. The
+    /// bearer token is not sent: the URL is a signed storage URL.
+    async fn put_file(
+        &self,
+        url: &str,
+        headers: &HashMap<String, String>,
+        path: &Path,
+        size: u64,
+    ) -> Result<(), DsError> {
+        let retry = self.inner.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| io("open", e))?;
+            let mut request = self
+                .inner
+                .http
+                .put(url)
+                .timeout(self.inner.timeout)
+                .header(reqwest::header::CONTENT_LENGTH, size)
+                .body(reqwest::Body::from(file));
+            for (name, value) in headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let reason = match request.send().await {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status().as_u16()),
+                Ok(r) => {
+                    return Err(DsError::InvalidFile(format!(
+                        "storage refused the upload: HTTP {}",
+                        r.status()
+                    )));
+                }
+                Err(e) => if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "connection lost"
+                }
+                .to_string(),
+            };
+            tracing::warn!(attempt, reason, "upload failed");
+            if attempt >= retry.max_attempts {
+                return Err(DsError::Unavailable(format!(
+                    "upload: {reason} (after {attempt} attempts)"
+                )));
+            }
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// Downloads a DS file to `dest`, streamed, checking DS's MD5. On a
+    /// checksum mismatch nothing is left at `dest` (nor a partial file) and
+    /// the error is [`DsError::InvalidFile`]. Returns the size written.
+    ///
+    /// The URL is fetched without the bearer token: it is a signed storage
+    /// URL, possibly on another host. Expired URLs (about one hour) give
+    /// [`DsError::NotFound`]: re-read the dossier for fresh ones.
+    pub async fn download(&self, file: &DsFile, dest: &Path) -> Result<u64, DsError> {
+        let part = part_path(dest);
+        let retry = self.inner.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.download_once(file, &part).await;
+            let reason = match result {
+                Ok(size) => {
+                    tokio::fs::rename(&part, dest)
+                        .await
+                        .map_err(|e| io("rename", e))?;
+                    return Ok(size);
+                }
+                Err(Download::Fatal(e)) => {
+                    let _ = tokio::fs::remove_file(&part).await;
+                    return Err(e);
+                }
+                Err(Download::Transient(reason)) => reason,
+            };
+            let _ = tokio::fs::remove_file(&part).await;
+            tracing::warn!(attempt, reason, "download failed");
+            if attempt >= retry.max_attempts {
+                return Err(DsError::Unavailable(format!(
+                    "download: {reason} (after {attempt} attempts)"
+                )));
+            }
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    async fn download_once(&self, file: &DsFile, part: &Path) -> Result<u64, Download> {
+        let response = self
+            .inner
+            .http
+            .get(&file.url)
+            .send()
+            .await
+            .map_err(|e| Download::Transient(e.without_url().to_string()))?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE => {
+                return Err(Download::Fatal(DsError::NotFound(format!(
+                    "file {} (HTTP {}; URL expired?)",
+                    file.filename,
+                    response.status().as_u16()
+                ))));
+            }
+            s if s.is_server_error() => {
+                return Err(Download::Transient(format!("HTTP {}", s.as_u16())));
+            }
+            s => {
+                return Err(Download::Fatal(DsError::Unavailable(format!(
+                    "download: HTTP {}",
+                    s.as_u16()
+                ))));
+            }
+        }
+        let mut out = tokio::fs::File::create(part)
+            .await
+            .map_err(|e| Download::Fatal(io("create", e)))?;
+        let mut hasher = Md5::new();
+        let mut size = 0u64;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                Download::Transient(format!("connection lost: {}", e.without_url()))
+            })?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| Download::Fatal(io("write", e)))?;
+        }
+        out.flush()
+            .await
+            .map_err(|e| Download::Fatal(io("flush", e)))?;
+        out.sync_all()
+            .await
+            .map_err(|e| Download::Fatal(io("sync", e)))?;
+        let actual = BASE64.encode(hasher.finalize());
+        if actual != file.checksum {
+            return Err(Download::Fatal(DsError::InvalidFile(format!(
+                "checksum mismatch for {}: DS says {}, got {actual}",
+                file.filename, file.checksum
+            ))));
+        }
+        if file.byte_size != 0 && size != file.byte_size {
+            return Err(Download::Fatal(DsError::InvalidFile(format!(
+                "size mismatch for {}: DS says {}, got {size}",
+                file.filename, file.byte_size
+            ))));
+        }
+        Ok(size)
+    }
+}
+
+enum Download {
+    Transient(String),
+    Fatal(DsError),
+}
+
+/// `<dest>.part`, in the same directory so the final rename is atomic.
+fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".part");
+    dest.with_file_name(name)
+}

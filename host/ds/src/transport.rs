@@ -1,0 +1,316 @@
+//! Sending one GraphQL operation: budget, 429 handling, retries, tracing.
+//!
+//! Queries are retried on 5xx, timeouts and dropped connections with
+//! exponential backoff and jitter. Mutations are retried only when DS
+//! certainly did not process them (a refused connection, a 429, which
+//! rack-attack answers before the application runs); any other failure is
+//! reported as [`SendError::Uncertain`] for the caller to re-read the dossier.
+
+use std::time::{Duration, SystemTime};
+
+use graphql_client::{GraphQLQuery, QueryBody, Response};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use serde::Deserialize;
+use tokio::time::Instant;
+use tracing::{Instrument, field};
+
+use crate::client::DsClient;
+use crate::error::{DsError, classify_top_level};
+
+/// Why a mutation could not be sent.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// A definite error: DS refused, or the call never reached it and
+    /// retrying did not help.
+    Ds(DsError),
+    /// The request may have reached DS; the answer was lost.
+    Uncertain(String),
+}
+
+/// The outcome of one HTTP attempt.
+enum Attempt<T> {
+    Done(T),
+    RateLimited(Duration),
+    /// Retryable failure; `sent` is false when DS certainly never saw it.
+    Transient {
+        reason: String,
+        sent: bool,
+    },
+    Fatal(DsError),
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    message: String,
+    #[serde(default)]
+    extensions: Option<RawExtensions>,
+}
+
+#[derive(Deserialize)]
+struct RawExtensions {
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawErrors {
+    #[serde(default)]
+    errors: Vec<RawError>,
+}
+
+/// Top-level error codes worth retrying for a query.
+const TRANSIENT_CODES: [&str; 2] = ["timeout", "internal_server_error"];
+
+impl DsClient {
+    /// Runs a query, retrying transient failures.
+    pub(crate) async fn query<Q: GraphQLQuery>(
+        &self,
+        vars: Q::Variables,
+    ) -> Result<Q::ResponseData, DsError> {
+        let body = Q::build_query(vars);
+        let retry = self.inner.retry;
+        let (mut attempt, mut limited) = (0u32, 0u32);
+        loop {
+            attempt += 1;
+            match self.attempt::<Q>(&body, attempt).await {
+                Attempt::Done(data) => return Ok(data),
+                Attempt::Fatal(e) => return Err(e),
+                Attempt::RateLimited(wait) => {
+                    limited += 1;
+                    attempt -= 1;
+                    self.rate_limited(wait, limited)?;
+                }
+                Attempt::Transient { reason, .. } => {
+                    if attempt >= retry.max_attempts {
+                        return Err(DsError::Unavailable(format!(
+                            "{}: {reason} (after {attempt} attempts)",
+                            body.operation_name
+                        )));
+                    }
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Sends a mutation once as far as DS can tell: only failures that DS
+    /// certainly never processed are retried here.
+    pub(crate) async fn mutate<Q: GraphQLQuery>(
+        &self,
+        vars: Q::Variables,
+    ) -> Result<Q::ResponseData, SendError> {
+        let body = Q::build_query(vars);
+        let retry = self.inner.retry;
+        let (mut attempt, mut limited) = (0u32, 0u32);
+        loop {
+            attempt += 1;
+            match self.attempt::<Q>(&body, attempt).await {
+                Attempt::Done(data) => return Ok(data),
+                Attempt::Fatal(e) => return Err(SendError::Ds(e)),
+                Attempt::RateLimited(wait) => {
+                    limited += 1;
+                    attempt -= 1;
+                    self.rate_limited(wait, limited).map_err(SendError::Ds)?;
+                }
+                Attempt::Transient { reason, sent: true } => {
+                    return Err(SendError::Uncertain(reason));
+                }
+                Attempt::Transient {
+                    reason,
+                    sent: false,
+                } => {
+                    if attempt >= retry.max_attempts {
+                        return Err(SendError::Ds(DsError::Unavailable(format!(
+                            "{}: {reason} (after {attempt} attempts)",
+                            body.operation_name
+                        ))));
+                    }
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Registers a 429: every caller of the limiter waits `wait`.
+    fn rate_limited(&self, wait: Duration, count: u32) -> Result<(), DsError> {
+        let retry = self.inner.retry;
+        if count > retry.max_rate_limited {
+            return Err(DsError::Unavailable(format!(
+                "rate limited {count} times in a row"
+            )));
+        }
+        let wait = wait.min(retry.max_rate_limit_wait);
+        tracing::warn!(wait_ms = wait.as_millis() as u64, "DS rate limit hit (429)");
+        self.inner.limiter.pause_until(Instant::now() + wait);
+        Ok(())
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random, so
+    /// that concurrent callers spread out but still back off.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let retry = self.inner.retry;
+        let exp = retry
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(retry.max_delay);
+        let half = capped / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+
+    async fn attempt<Q: GraphQLQuery>(
+        &self,
+        body: &QueryBody<Q::Variables>,
+        attempt: u32,
+    ) -> Attempt<Q::ResponseData> {
+        let span = tracing::info_span!(
+            "ds.request",
+            operation = body.operation_name,
+            attempt,
+            status = field::Empty,
+            duration_ms = field::Empty,
+        );
+        async {
+            self.inner.limiter.acquire().await;
+            let started = Instant::now();
+            let result = self.send::<Q>(body).await;
+            let span = tracing::Span::current();
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            match &result {
+                Attempt::Done(_) => tracing::debug!("ok"),
+                Attempt::RateLimited(_) => tracing::debug!("rate limited"),
+                Attempt::Transient { reason, sent } => {
+                    tracing::warn!(reason, sent, "transient failure")
+                }
+                Attempt::Fatal(e) => tracing::debug!(error = e.kind(), "refused"),
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn send<Q: GraphQLQuery>(
+        &self,
+        body: &QueryBody<Q::Variables>,
+    ) -> Attempt<Q::ResponseData> {
+        let inner = &self.inner;
+        let request = inner
+            .http
+            .post(inner.endpoint.clone())
+            .header(AUTHORIZATION, format!("Bearer {}", inner.token.0))
+            .timeout(inner.timeout)
+            .json(body);
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return transport_failure(&e),
+        };
+        let status = response.status();
+        tracing::Span::current().record("status", status.as_u16());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = retry_wait(response.headers()).unwrap_or(Duration::from_secs(1));
+            return Attempt::RateLimited(wait);
+        }
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => return transport_failure(&e),
+        };
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                return Attempt::Fatal(DsError::TokenExpired(first_message(&text)));
+            }
+            StatusCode::FORBIDDEN => {
+                return Attempt::Fatal(DsError::Forbidden(first_message(&text)));
+            }
+            s if s.is_server_error() => {
+                return Attempt::Transient {
+                    reason: format!("HTTP {}", s.as_u16()),
+                    sent: true,
+                };
+            }
+            _ => {}
+        }
+        let parsed: Response<Q::ResponseData> = match serde_json::from_str(&text) {
+            Ok(p) => p,
+            Err(e) if status.is_success() => return Attempt::Fatal(DsError::Decode(e.to_string())),
+            Err(_) => {
+                return Attempt::Fatal(DsError::Graphql {
+                    code: status.as_u16().to_string(),
+                    message: first_message(&text),
+                });
+            }
+        };
+        if let Some(first) = parsed.errors.as_ref().and_then(|e| e.first()) {
+            let raw: RawErrors =
+                serde_json::from_str(&text).unwrap_or(RawErrors { errors: Vec::new() });
+            let code = raw
+                .errors
+                .first()
+                .and_then(|e| e.extensions.as_ref())
+                .and_then(|x| x.code.clone());
+            if code
+                .as_deref()
+                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
+            {
+                return Attempt::Transient {
+                    reason: first.message.clone(),
+                    sent: true,
+                };
+            }
+            return Attempt::Fatal(classify_top_level(code.as_deref(), &first.message));
+        }
+        match parsed.data {
+            Some(data) => Attempt::Done(data),
+            None => Attempt::Fatal(DsError::Decode(format!("HTTP {status} without data"))),
+        }
+    }
+}
+
+fn transport_failure<T>(e: &reqwest::Error) -> Attempt<T> {
+    // A refused connection means DS never saw the request.
+    let sent = !e.is_connect();
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused"
+    } else {
+        "connection lost"
+    };
+    Attempt::Transient {
+        reason: kind.to_string(),
+        sent,
+    }
+}
+
+/// The message of a non-GraphQL error body (DS's 401/403 bodies are JSON
+/// `errors` or plain text), shortened so no page ends up in an error.
+fn first_message(text: &str) -> String {
+    if let Ok(raw) = serde_json::from_str::<RawErrors>(text)
+        && let Some(e) = raw.errors.into_iter().next()
+    {
+        return e.message;
+    }
+    text.chars().take(200).collect()
+}
+
+/// How long DS asks to wait: `Retry-After` (seconds or HTTP date), else
+/// `RateLimit-Reset` (epoch seconds of the window end).
+pub(crate) fn retry_wait(headers: &HeaderMap) -> Option<Duration> {
+    let now = SystemTime::now();
+    if let Some(v) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+        if let Ok(secs) = v.trim().parse::<f64>() {
+            return Some(Duration::from_secs_f64(secs.max(0.0)));
+        }
+        if let Ok(at) = httpdate::parse_http_date(v) {
+            return Some(at.duration_since(now).unwrap_or_default());
+        }
+    }
+    let reset = headers
+        .get("ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+    Some(at.duration_since(now).unwrap_or_default())
+}

@@ -1,0 +1,571 @@
+//! The simulator's mutable world: data, tokens, rate-limit counters, fault injection and the
+//! mutation log, behind one mutex that is never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::SandboxError;
+use crate::model::*;
+use crate::seed::{self, Scenario, StateMix};
+use crate::util::{self, Rng};
+
+/// Upper bound of dossiers per démarche (numbers are `démarche*100000 + i`).
+pub const MAX_DOSSIERS: usize = 10_000;
+/// Bound of the mutation log and of the request-count table, so memory stays bounded.
+const MAX_LOG: usize = 100_000;
+const MAX_WINDOWS: usize = 10_000;
+
+/// A bearer token and its DS scopes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSpec {
+    pub token: String,
+    /// Read/write (`write_access`) or read-only.
+    #[serde(default)]
+    pub write: bool,
+    /// Démarche numbers the token can see; `None` = all of the administrateur's démarches.
+    #[serde(default)]
+    pub demarches: Option<Vec<i64>>,
+    /// After this instant every call gets HTTP 401 "Token expired".
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The fixed tokens documented in the README.
+pub fn default_tokens() -> Vec<TokenSpec> {
+    let t = |token: &str, write, demarches: Option<Vec<i64>>, expired: bool| TokenSpec {
+        token: token.into(),
+        write,
+        demarches,
+        expires_at: expired.then(seed::epoch),
+    };
+    vec![
+        t("sandbox-rw-all", true, None, false),
+        t("sandbox-ro-all", false, None, false),
+        t("sandbox-rw-101", true, Some(vec![101]), false),
+        t("sandbox-ro-106", false, Some(vec![106]), false),
+        t("sandbox-expired", true, None, true),
+    ]
+}
+
+/// Sandbox settings; every field has a sensible default (see README).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Dossiers generated for each of the six démarches at start and on reset.
+    pub dossiers_per_demarche: usize,
+    /// Seed of all generated data.
+    pub seed: u64,
+    /// Requests per token per window (DS: 400 per minute).
+    pub rate_limit: u32,
+    /// Fixed window length, aligned on epoch multiples (DS: 60 s).
+    pub rate_window_secs: u64,
+    /// Lifetime of attachment and upload URLs (DS: 1 h).
+    pub url_ttl_secs: u64,
+    pub tokens: Vec<TokenSpec>,
+    /// Port to bind on 127.0.0.1 (0 = pick a free one).
+    pub port: u16,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            dossiers_per_demarche: 40,
+            seed: 42,
+            rate_limit: 400,
+            rate_window_secs: 60,
+            url_ttl_secs: 3600,
+            tokens: default_tokens(),
+            port: 0,
+        }
+    }
+}
+
+/// Fault injection on the GraphQL endpoint; rates are probabilities in `[0, 1]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// HTTP 500 with DS's `internal_server_error` body, before anything is applied.
+    pub error_rate: f64,
+    /// Added latency on every GraphQL request.
+    pub latency_ms: u64,
+    /// Connection dropped before the request is handled (nothing applied).
+    pub drop_rate: f64,
+    /// Request handled (mutations applied) and then the connection dropped: the client never
+    /// learns the outcome. This is the case "nothing done twice" is about.
+    pub drop_after_rate: f64,
+    /// The next N requests get 429 whatever the budget says.
+    pub burst_429: u32,
+    /// Seed of the fault dice, for reproducible runs.
+    pub seed: u64,
+}
+
+/// What the fault dice decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultAction {
+    None,
+    Error500,
+    Drop,
+    DropAfter,
+    Burst429,
+}
+
+/// One mutation received, applied or not: the tests' source of truth.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MutationLogEntry {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub token: Option<String>,
+    pub operation: String,
+    pub dossier: Option<i64>,
+    /// `from→to` for state changes, or a short description of the effect.
+    pub transition: Option<String>,
+    pub applied: bool,
+    /// The DS message when not applied.
+    pub error: Option<String>,
+}
+
+/// Requests seen for one token in one rate-limit window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestCount {
+    pub token: String,
+    pub window_start: i64,
+    /// Requests answered normally (never above the limit).
+    pub allowed: u32,
+    /// Requests answered 429.
+    pub throttled: u32,
+}
+
+/// An uploaded (or announced) blob of the direct-upload flow.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub id: u64,
+    pub filename: String,
+    pub content_type: String,
+    pub byte_size: u64,
+    pub checksum: String,
+    pub data: Option<bytes::Bytes>,
+}
+
+/// The token exists but is past its expiry date.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenExpired;
+
+/// Rejection of the rate limiter: when the window ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled {
+    pub reset_epoch: i64,
+    pub retry_after: i64,
+}
+
+/// Everything mutable.
+#[derive(Debug)]
+pub struct State {
+    pub config: SandboxConfig,
+    pub demarches: BTreeMap<i64, Arc<DemarcheRecord>>,
+    pub instructeurs: BTreeMap<i64, InstructeurRecord>,
+    pub dossiers: BTreeMap<i64, Arc<DossierRecord>>,
+    pub deleted: Vec<DeletedRecord>,
+    pub files: HashMap<u64, Arc<FileRecord>>,
+    pub blobs: HashMap<u64, Blob>,
+    pub tokens: HashMap<String, TokenSpec>,
+    pub log: Vec<MutationLogEntry>,
+    pub counts: BTreeMap<(i64, String), (u32, u32)>,
+    pub faults: Faults,
+    fault_rng: Rng,
+    next_id: u64,
+}
+
+impl State {
+    /// A fresh id for blobs, files, messages and traitements created at run time.
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+/// Who is calling, resolved from the bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: Option<String>,
+    pub write: bool,
+    /// `None` = every démarche.
+    pub demarches: Option<Vec<i64>>,
+}
+
+impl Caller {
+    /// A caller with no access (unknown token or none): objects are hidden from it.
+    pub fn anonymous(token: Option<String>) -> Self {
+        Caller {
+            token,
+            write: false,
+            demarches: Some(Vec::new()),
+        }
+    }
+    pub fn can_see(&self, demarche: i64) -> bool {
+        self.demarches
+            .as_ref()
+            .is_none_or(|l| l.contains(&demarche))
+    }
+}
+
+/// The shared world.
+#[derive(Debug)]
+pub struct World {
+    state: Mutex<State>,
+    /// Key of URL and blob-id signatures (per instance: URLs of a previous run are invalid).
+    pub secret: [u8; 32],
+    /// `http://127.0.0.1:PORT`, set once bound.
+    pub base_url: OnceLock<String>,
+}
+
+impl World {
+    pub fn new(config: SandboxConfig) -> World {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
+        let mut secret = [0u8; 32];
+        let mut rng = Rng::new(nanos ^ config.seed);
+        for chunk in secret.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
+        }
+        let state = build_state(config);
+        World {
+            state: Mutex::new(state),
+            secret,
+            base_url: OnceLock::new(),
+        }
+    }
+
+    /// The state; a poisoned lock is recovered (a panic elsewhere must not wedge the sandbox).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "http://127.0.0.1".into())
+    }
+
+    /// Back to the seeded world of `config` (counters, log, faults and blobs cleared).
+    pub fn reset(&self, config: SandboxConfig) {
+        *self.lock() = build_state(config);
+    }
+
+    /// Replaces one démarche's dossiers by a generated scenario; returns how many were made.
+    pub fn seed_scenario(&self, sc: &Scenario) -> Result<usize, SandboxError> {
+        if sc.dossiers > MAX_DOSSIERS {
+            return Err(SandboxError::Invalid(format!(
+                "at most {MAX_DOSSIERS} dossiers per démarche"
+            )));
+        }
+        let mut st = self.lock();
+        let dem = st
+            .demarches
+            .get(&sc.demarche)
+            .cloned()
+            .ok_or_else(|| SandboxError::UnknownDemarche(sc.demarche.to_string()))?;
+        install(&mut st, &dem, sc);
+        Ok(sc.dossiers)
+    }
+
+    /// Resolves the Authorization header; an expired token is an error (HTTP 401).
+    pub fn caller(&self, token: Option<&str>) -> Result<Caller, TokenExpired> {
+        let st = self.lock();
+        let Some(tok) = token else {
+            return Ok(Caller::anonymous(None));
+        };
+        match st.tokens.get(tok) {
+            None => Ok(Caller::anonymous(Some(tok.into()))),
+            Some(spec) if spec.expires_at.is_some_and(|e| e <= Utc::now()) => Err(TokenExpired),
+            Some(spec) => Ok(Caller {
+                token: Some(tok.into()),
+                write: spec.write,
+                demarches: spec.demarches.clone(),
+            }),
+        }
+    }
+
+    /// Counts a request against its key's fixed window (rack-attack style: counted, then compared).
+    pub fn rate_check(&self, key: &str, forced: bool) -> Result<(), Throttled> {
+        let mut st = self.lock();
+        let window = st.config.rate_window_secs.max(1) as i64;
+        let limit = st.config.rate_limit;
+        let now = Utc::now().timestamp();
+        let start = now - now.rem_euclid(window);
+        if st.counts.len() >= MAX_WINDOWS
+            && let Some(k) = st.counts.keys().next().cloned()
+        {
+            st.counts.remove(&k);
+        }
+        let entry = st.counts.entry((start, key.to_owned())).or_insert((0, 0));
+        if forced || entry.0 >= limit {
+            entry.1 += 1;
+            return Err(Throttled {
+                reset_epoch: start + window,
+                retry_after: (start + window - now).max(1),
+            });
+        }
+        entry.0 += 1;
+        Ok(())
+    }
+
+    /// Rolls the fault dice for one GraphQL request.
+    pub fn fault(&self) -> (FaultAction, u64) {
+        let mut st = self.lock();
+        let latency = st.faults.latency_ms;
+        if st.faults.burst_429 > 0 {
+            st.faults.burst_429 -= 1;
+            return (FaultAction::Burst429, latency);
+        }
+        let roll = st.fault_rng.unit();
+        let f = st.faults.clone();
+        let action = if roll < f.error_rate {
+            FaultAction::Error500
+        } else if roll < f.error_rate + f.drop_rate {
+            FaultAction::Drop
+        } else if roll < f.error_rate + f.drop_rate + f.drop_after_rate {
+            FaultAction::DropAfter
+        } else {
+            FaultAction::None
+        };
+        (action, latency)
+    }
+
+    pub fn set_faults(&self, f: Faults) {
+        let mut st = self.lock();
+        st.fault_rng = Rng::new(f.seed);
+        st.faults = f;
+    }
+
+    pub fn set_rate_limit(&self, limit: u32, window_secs: u64) {
+        let mut st = self.lock();
+        st.config.rate_limit = limit;
+        st.config.rate_window_secs = window_secs.max(1);
+    }
+
+    pub fn set_url_ttl(&self, secs: u64) {
+        self.lock().config.url_ttl_secs = secs;
+    }
+
+    pub fn upsert_token(&self, t: TokenSpec) {
+        self.lock().tokens.insert(t.token.clone(), t);
+    }
+
+    /// Appends to the mutation log (bounded: the oldest entries go first).
+    pub fn log(
+        st: &mut State,
+        caller: &Caller,
+        operation: &str,
+        dossier: Option<i64>,
+        transition: Option<String>,
+        error: Option<String>,
+    ) {
+        if st.log.len() >= MAX_LOG {
+            st.log.remove(0);
+        }
+        let seq = st.log.last().map(|e| e.seq + 1).unwrap_or(1);
+        st.log.push(MutationLogEntry {
+            seq,
+            at: Utc::now(),
+            token: caller.token.clone(),
+            operation: operation.into(),
+            dossier,
+            applied: error.is_none(),
+            transition,
+            error,
+        });
+    }
+
+    pub fn mutation_log(&self) -> Vec<MutationLogEntry> {
+        self.lock().log.clone()
+    }
+
+    pub fn request_counts(&self) -> Vec<RequestCount> {
+        self.lock()
+            .counts
+            .iter()
+            .map(|((w, t), (a, th))| RequestCount {
+                token: t.clone(),
+                window_start: *w,
+                allowed: *a,
+                throttled: *th,
+            })
+            .collect()
+    }
+
+    pub fn dossier(&self, number: i64) -> Option<Arc<DossierRecord>> {
+        self.lock().dossiers.get(&number).cloned()
+    }
+
+    /// Adds a generated attachment (e.g. 200 MB, or corrupted) to a dossier's first
+    /// pièce-justificative champ. Returns the file id.
+    pub fn add_attachment(
+        &self,
+        number: i64,
+        size: u64,
+        corrupt: bool,
+        filename: Option<String>,
+    ) -> Result<u64, SandboxError> {
+        let mut st = self.lock();
+        let id = st.next_id();
+        let d = st
+            .dossiers
+            .get(&number)
+            .cloned()
+            .ok_or(SandboxError::UnknownDossier(number))?;
+        let dem = st
+            .demarches
+            .get(&d.demarche)
+            .cloned()
+            .ok_or(SandboxError::UnknownDossier(number))?;
+        let pj = dem
+            .champs
+            .iter()
+            .find(|c| c.kind == Kind::PieceJustificative)
+            .ok_or_else(|| SandboxError::Invalid("no pièce justificative champ".into()))?;
+        let file = Arc::new(FileRecord {
+            id,
+            filename: filename.unwrap_or_else(|| format!("piece-{number}-{id}.bin")),
+            content_type: "application/octet-stream".into(),
+            created_at: Utc::now(),
+            content: Content::Generated {
+                seed: id ^ 0xA5A5,
+                len: size,
+                corrupt,
+            },
+            checksum: OnceLock::new(),
+        });
+        let mut rec = (*d).clone();
+        for c in rec
+            .champs
+            .iter_mut()
+            .filter(|c| c.stable_id == pj.stable_id)
+        {
+            match &mut c.value {
+                Value::Files(list) => list.push(file.clone()),
+                v => *v = Value::Files(vec![file.clone()]),
+            }
+            c.updated_at = Utc::now();
+        }
+        rec.updated_at = Utc::now();
+        st.files.insert(id, file);
+        st.dossiers.insert(number, Arc::new(rec));
+        Ok(id)
+    }
+
+    /// Signed download URL of a file, valid for the configured TTL.
+    pub fn file_url(&self, file: &FileRecord) -> String {
+        let ttl = self.lock().config.url_ttl_secs as i64;
+        let exp = Utc::now().timestamp() + ttl;
+        let msg = format!("dl:{}:{exp}", file.id);
+        let token = util::b64url(&format!(
+            "{}.{exp}.{}",
+            file.id,
+            util::sign(&self.secret, &msg)
+        ));
+        let name: String = file
+            .filename
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{}/storage/blobs/{token}/{name}", self.base_url())
+    }
+
+    /// Checks a download token: `Ok(file)`, or `Err(true)` when expired, `Err(false)` when invalid.
+    pub fn file_for_token(&self, token: &str) -> Result<Arc<FileRecord>, bool> {
+        let raw = util::unb64url(token).ok_or(false)?;
+        let mut parts = raw.splitn(3, '.');
+        let (id, exp, sig) = (
+            parts.next().ok_or(false)?,
+            parts.next().ok_or(false)?,
+            parts.next().ok_or(false)?,
+        );
+        let (id, exp): (u64, i64) = (
+            id.parse().map_err(|_| false)?,
+            exp.parse().map_err(|_| false)?,
+        );
+        if !util::verify(&self.secret, &format!("dl:{id}:{exp}"), sig) {
+            return Err(false);
+        }
+        if exp <= Utc::now().timestamp() {
+            return Err(true);
+        }
+        self.lock().files.get(&id).cloned().ok_or(false)
+    }
+}
+
+fn build_state(config: SandboxConfig) -> State {
+    let mut st = State {
+        demarches: BTreeMap::new(),
+        instructeurs: BTreeMap::new(),
+        dossiers: BTreeMap::new(),
+        deleted: Vec::new(),
+        files: HashMap::new(),
+        blobs: HashMap::new(),
+        tokens: config
+            .tokens
+            .iter()
+            .map(|t| (t.token.clone(), t.clone()))
+            .collect(),
+        log: Vec::new(),
+        counts: BTreeMap::new(),
+        faults: Faults::default(),
+        fault_rng: Rng::new(0),
+        next_id: 1_000_000_000_000,
+        config,
+    };
+    for (number, _, _) in seed::ROBOTS {
+        if let Some((dem, instructeurs)) = seed::demarche(number) {
+            for i in instructeurs {
+                st.instructeurs.insert(i.id, i);
+            }
+            let dem = Arc::new(dem);
+            st.demarches.insert(number, dem.clone());
+            let n = st.config.dossiers_per_demarche.min(MAX_DOSSIERS);
+            let sc = Scenario {
+                demarche: number,
+                dossiers: n,
+                seed: st.config.seed,
+                states: StateMix::default(),
+                deleted: n / 20,
+                pending_deleted: n / 40,
+            };
+            install(&mut st, &dem, &sc);
+        }
+    }
+    st
+}
+
+/// Replaces the démarche's dossiers, deleted dossiers and files with a generated scenario.
+fn install(st: &mut State, dem: &DemarcheRecord, sc: &Scenario) {
+    let lo = dem.number * 100_000;
+    let old: Vec<i64> = st
+        .dossiers
+        .range(lo..lo + 100_000)
+        .map(|(k, _)| *k)
+        .collect();
+    for k in old {
+        st.dossiers.remove(&k);
+    }
+    st.files
+        .retain(|id, _| *id >= 1_000_000_000_000 || (*id as i64 / 100) / 100_000 != dem.number);
+    st.deleted.retain(|d| d.demarche != dem.number);
+    let (dossiers, deleted, files) = seed::dossiers(dem, sc);
+    for f in files {
+        st.files.insert(f.id, f);
+    }
+    for d in dossiers {
+        st.dossiers.insert(d.number, Arc::new(d));
+    }
+    st.deleted.extend(deleted);
+}
