@@ -63,7 +63,9 @@ impl RateLimiter {
         };
         Self {
             budget,
-            margin: (budget.per / 50).max(Duration::from_millis(500)).min(budget.per / 4),
+            margin: (budget.per / 50)
+                .max(Duration::from_millis(500))
+                .min(budget.per / 4),
             state: Mutex::new(State::default()),
         }
     }

@@ -42,6 +42,28 @@ impl BlobEntry {
         })
     }
 
+    /// Take over a file already in the spool, hashing it by streaming.
+    pub(crate) fn from_file(
+        path: PathBuf,
+        file_name: &str,
+        content_type: &str,
+        source: Provenance,
+    ) -> std::io::Result<Self> {
+        let mut f = File::open(&path)?;
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut f, &mut hasher)?;
+        Ok(Self {
+            path,
+            info: BlobInfo {
+                size,
+                sha256: hex::encode(hasher.finalize()),
+                content_type: content_type.to_string(),
+                file_name: file_name.to_string(),
+                source,
+            },
+        })
+    }
+
     pub fn info(&self) -> &BlobInfo {
         &self.info
     }

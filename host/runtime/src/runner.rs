@@ -125,6 +125,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         robot: p.manifest.name.clone(),
         spool: spool.path().to_owned(),
         evidence_dir: evidence_dir(&p.config.paths.journal),
+        ds: ds_backend(&p)?,
     });
     let settings: Vec<(String, String)> = p.config.settings.clone().into_iter().collect();
     let mut items = Vec::new();
@@ -249,6 +250,18 @@ fn check_signature(
     }
 }
 
+/// Connect to DS only when the robot may use it.
+fn ds_backend(
+    p: &Prepared,
+) -> Result<Option<Arc<crate::capabilities::ds::DsBackend>>, RuntimeError> {
+    match &p.config.ds {
+        Some(settings) if !p.policy.ds_actions.is_empty() => Ok(Some(Arc::new(
+            crate::capabilities::ds::DsBackend::new(settings)?,
+        ))),
+        _ => Ok(None),
+    }
+}
+
 fn mib(mb: u32) -> usize {
     mb as usize * 1024 * 1024
 }
@@ -285,6 +298,7 @@ fn new_store(
         run: shared.clone(),
         item,
         output: sink,
+        ds_files: Default::default(),
     };
     let mut store = Store::new(p.engine.engine(), state);
     store.limiter(|s| &mut s.limits);

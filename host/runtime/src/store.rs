@@ -22,6 +22,8 @@ pub(crate) struct RunShared {
     pub spool: PathBuf,
     /// Where evidence blobs are kept for review.
     pub evidence_dir: PathBuf,
+    /// The DS connection, when the robot is granted DS actions.
+    pub ds: Option<Arc<crate::capabilities::ds::DsBackend>>,
 }
 
 /// The data of one item's Store.
@@ -34,6 +36,8 @@ pub(crate) struct ItemState {
     pub item: Option<i64>,
     /// What the robot wrote to stdout/stderr, forwarded to the log.
     pub output: OutputSink,
+    /// DS files shown to the robot in this item, by opaque reference.
+    pub ds_files: crate::capabilities::ds::FileTable,
 }
 
 impl ItemState {

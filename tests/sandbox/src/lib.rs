@@ -10,6 +10,7 @@
 //! ```
 
 pub mod annotations;
+pub mod apps;
 pub mod error;
 pub mod gql;
 pub mod http;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use apps::{App, AppPorts, AppRecord, AppRequest, AppsConfig};
 pub use error::SandboxError;
 pub use seed::{Scenario, StateMix};
 pub use world::{Faults, MutationLogEntry, RequestCount, SandboxConfig, TokenSpec, World};
@@ -37,11 +39,18 @@ pub struct Sandbox {
     world: Arc<World>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The third-party apps, each on its own port, in [`App::ALL`] order.
+    apps: Vec<apps::RunningApp>,
 }
 
 impl Sandbox {
-    /// Binds 127.0.0.1 (port from the config, 0 = any) and serves in a background task.
+    /// Binds 127.0.0.1 (port from the config, 0 = any) and serves in a background task; then
+    /// starts each third-party app on its own port.
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let mut running = Vec::with_capacity(App::ALL.len());
+        for app in App::ALL {
+            running.push(apps::RunningApp::start(app, &config.apps).await?);
+        }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
             .await
             .map_err(SandboxError::Bind)?;
@@ -62,6 +71,7 @@ impl Sandbox {
             world,
             stop: Some(tx),
             task: Some(task),
+            apps: running,
         })
     }
 
@@ -84,8 +94,34 @@ impl Sandbox {
         &self.world
     }
 
-    /// Stops accepting connections and waits for the server task.
+    fn running(&self, app: App) -> Option<&apps::RunningApp> {
+        self.apps.iter().find(|r| r.ctx.app == app)
+    }
+
+    /// `http://127.0.0.1:PORT` of a third-party app (its own origin).
+    pub fn app_url(&self, app: App) -> String {
+        self.running(app).map(|r| r.url()).unwrap_or_default()
+    }
+
+    /// What the app accepted so far (same as its `GET /__sandbox/records`).
+    pub fn app_records(&self, app: App) -> Vec<AppRecord> {
+        self.running(app)
+            .map(|r| r.ctx.records())
+            .unwrap_or_default()
+    }
+
+    /// The requests the app received (same as its `GET /__sandbox/requests`).
+    pub fn app_requests(&self, app: App) -> Vec<AppRequest> {
+        self.running(app)
+            .map(|r| r.ctx.requests())
+            .unwrap_or_default()
+    }
+
+    /// Stops accepting connections and waits for the server tasks.
     pub async fn shutdown(mut self) {
+        for a in std::mem::take(&mut self.apps) {
+            a.shutdown().await;
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }

@@ -68,6 +68,8 @@ pub struct SandboxConfig {
     pub tokens: Vec<TokenSpec>,
     /// Port to bind on 127.0.0.1 (0 = pick a free one).
     pub port: u16,
+    /// The third-party web apps (ports, delays, secrets).
+    pub apps: crate::apps::AppsConfig,
 }
 
 impl Default for SandboxConfig {
@@ -80,6 +82,7 @@ impl Default for SandboxConfig {
             url_ttl_secs: 3600,
             tokens: default_tokens(),
             port: 0,
+            apps: crate::apps::AppsConfig::default(),
         }
     }
 }

@@ -19,7 +19,6 @@ use pont_policy::Action;
 use wasmtime::component::Resource;
 
 use crate::bindings::pont::robot::browser::{self, Locator, TableData};
-use crate::bindings::pont::robot::ds::{self, *};
 use crate::bindings::pont::robot::files::{self, Entry};
 use crate::bindings::pont::robot::http::{self, Request, Response};
 use crate::bindings::pont::robot::sheets::{self, Cell, FoundRow, Table};
@@ -28,7 +27,6 @@ use crate::blob::BlobEntry;
 use crate::store::ItemState;
 
 type Res<T> = wasmtime::Result<Result<T, Error>>;
-type DsRes<T> = wasmtime::Result<Result<T, DsError>>;
 
 impl ItemState {
     /// Audit the call as refused and say why.
@@ -46,108 +44,6 @@ impl ItemState {
         Ok(Err(Error::Unsupported(
             self.unsupported_reason(capability, operation),
         )))
-    }
-
-    fn ds_unsupported<T>(&self, operation: &str) -> DsRes<T> {
-        Ok(Err(DsError::Unsupported(
-            self.unsupported_reason("ds", operation),
-        )))
-    }
-}
-
-impl ds::Host for ItemState {
-    async fn get_demarche(&mut self, _: i64) -> DsRes<Demarche> {
-        self.ds_unsupported("get-demarche")
-    }
-    async fn get_dossier(&mut self, _: i64) -> DsRes<Dossier> {
-        self.ds_unsupported("get-dossier")
-    }
-    async fn dossiers(
-        &mut self,
-        _: i64,
-        _: DossierFilter,
-        _: Option<String>,
-    ) -> DsRes<DossierPage> {
-        self.ds_unsupported("dossiers")
-    }
-    async fn deleted_dossiers(
-        &mut self,
-        _: i64,
-        _: Option<String>,
-        _: Option<String>,
-    ) -> DsRes<DeletedPage> {
-        self.ds_unsupported("deleted-dossiers")
-    }
-    async fn pending_deleted_dossiers(
-        &mut self,
-        _: i64,
-        _: Option<String>,
-        _: Option<String>,
-    ) -> DsRes<DeletedPage> {
-        self.ds_unsupported("pending-deleted-dossiers")
-    }
-    async fn messages(&mut self, _: i64) -> DsRes<Vec<Message>> {
-        self.ds_unsupported("messages")
-    }
-    async fn passer_en_instruction(&mut self, _: i64, _: bool) -> DsRes<DossierState> {
-        self.ds_unsupported("passer-en-instruction")
-    }
-    async fn accepter(
-        &mut self,
-        _: i64,
-        _: Option<String>,
-        _: Option<Resource<BlobEntry>>,
-        _: bool,
-    ) -> DsRes<DossierState> {
-        self.ds_unsupported("accepter")
-    }
-    async fn refuser(
-        &mut self,
-        _: i64,
-        _: String,
-        _: Option<Resource<BlobEntry>>,
-        _: bool,
-    ) -> DsRes<DossierState> {
-        self.ds_unsupported("refuser")
-    }
-    async fn classer_sans_suite(
-        &mut self,
-        _: i64,
-        _: String,
-        _: Option<Resource<BlobEntry>>,
-        _: bool,
-    ) -> DsRes<DossierState> {
-        self.ds_unsupported("classer-sans-suite")
-    }
-    async fn repasser_en_instruction(&mut self, _: i64, _: bool) -> DsRes<DossierState> {
-        self.ds_unsupported("repasser-en-instruction")
-    }
-    async fn repasser_en_construction(&mut self, _: i64, _: bool) -> DsRes<DossierState> {
-        self.ds_unsupported("repasser-en-construction")
-    }
-    async fn envoyer_message(
-        &mut self,
-        _: i64,
-        _: String,
-        _: Option<Resource<BlobEntry>>,
-        _: Option<CorrectionReason>,
-    ) -> DsRes<()> {
-        self.ds_unsupported("envoyer-message")
-    }
-    async fn modifier_annotations(&mut self, _: i64, _: Vec<AnnotationInput>) -> DsRes<()> {
-        self.ds_unsupported("modifier-annotations")
-    }
-    async fn archiver(&mut self, _: i64) -> DsRes<()> {
-        self.ds_unsupported("archiver")
-    }
-    async fn ajouter_label(&mut self, _: i64, _: String) -> DsRes<()> {
-        self.ds_unsupported("ajouter-label")
-    }
-    async fn supprimer_label(&mut self, _: i64, _: String) -> DsRes<()> {
-        self.ds_unsupported("supprimer-label")
-    }
-    async fn attachment(&mut self, _: DsFile) -> DsRes<Resource<BlobEntry>> {
-        self.ds_unsupported("attachment")
     }
 }
 

@@ -52,6 +52,9 @@ async fn main() -> ExitCode {
     };
     println!("ds {}", sandbox.ds_url());
     println!("control {}/__sandbox/info", sandbox.base_url());
+    for app in pont_sandbox::App::ALL {
+        println!("{} {}", app.name(), sandbox.app_url(app));
+    }
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     ExitCode::SUCCESS

@@ -1,0 +1,292 @@
+//! `impl ds::Host`: each function gated, then sent through the client.
+
+use pont_ds::{DossierFilter, DossierState as S};
+use pont_policy::DsAction;
+use wasmtime::component::Resource;
+
+use super::convert;
+use super::{DsRes, Kind, Transition};
+use crate::bindings::pont::robot::ds::*;
+use crate::bindings::pont::robot::types::{AttachmentSource, Provenance};
+use crate::blob::BlobEntry;
+use crate::store::ItemState;
+
+macro_rules! tryds {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+}
+
+fn filter(f: DossierFilter_) -> DossierFilter {
+    DossierFilter {
+        state: f.state.map(convert::state_back),
+        archived: f.archived,
+        created_since: f.created_since,
+        updated_since: f.updated_since,
+        revision: f.revision,
+        first: f.first,
+    }
+}
+
+type DossierFilter_ = crate::bindings::pont::robot::ds::DossierFilter;
+
+impl Host for ItemState {
+    async fn get_demarche(&mut self, number: i64) -> DsRes<Demarche> {
+        let ds = tryds!(self.ds_read("demarche", Some(number), None));
+        Ok(ds
+            .client
+            .demarche(number)
+            .await
+            .map(|d| convert::demarche(&d))
+            .map_err(convert::error))
+    }
+
+    async fn get_dossier(&mut self, number: i64) -> DsRes<Dossier> {
+        let ds = tryds!(self.ds_read("dossier", None, Some(number)));
+        let d = tryds!(ds.client.dossier(number).await.map_err(convert::error));
+        // Only now is the dossier's démarche known: it must be granted too.
+        tryds!(self.ds_read("dossier", Some(d.demarche), Some(number)));
+        ds.remember(number, d.key(), d.demarche);
+        Ok(Ok(convert::dossier(&d, &mut self.ds_files)))
+    }
+
+    async fn dossiers(
+        &mut self,
+        demarche: i64,
+        f: DossierFilter_,
+        after: Option<String>,
+    ) -> DsRes<DossierPage> {
+        let ds = tryds!(self.ds_read("dossiers", Some(demarche), None));
+        let page = tryds!(
+            ds.client
+                .dossiers(demarche, &filter(f), after.as_deref())
+                .await
+                .map_err(convert::error)
+        );
+        for d in &page.items {
+            ds.remember(d.number, d.key(), d.demarche);
+        }
+        Ok(Ok(DossierPage {
+            dossiers: page
+                .items
+                .iter()
+                .map(|d| convert::dossier(d, &mut self.ds_files))
+                .collect(),
+            end_cursor: page.end_cursor,
+            has_next_page: page.has_next_page,
+        }))
+    }
+
+    async fn deleted_dossiers(
+        &mut self,
+        demarche: i64,
+        since: Option<String>,
+        after: Option<String>,
+    ) -> DsRes<DeletedPage> {
+        let ds = tryds!(self.ds_read("deleted-dossiers", Some(demarche), None));
+        let page = ds
+            .client
+            .deleted_dossiers(demarche, since.as_deref(), after.as_deref(), None)
+            .await;
+        Ok(page.map(deleted_page).map_err(convert::error))
+    }
+
+    async fn pending_deleted_dossiers(
+        &mut self,
+        demarche: i64,
+        since: Option<String>,
+        after: Option<String>,
+    ) -> DsRes<DeletedPage> {
+        let ds = tryds!(self.ds_read("pending-deleted-dossiers", Some(demarche), None));
+        let page = ds
+            .client
+            .pending_deleted_dossiers(demarche, since.as_deref(), after.as_deref(), None)
+            .await;
+        Ok(page.map(deleted_page).map_err(convert::error))
+    }
+
+    async fn messages(&mut self, dossier: i64) -> DsRes<Vec<Message>> {
+        let ds = tryds!(self.ds_read("messages", None, Some(dossier)));
+        let (_, demarche) = tryds!(ds.locate(dossier).await.map_err(convert::error));
+        tryds!(self.ds_read("messages", Some(demarche), Some(dossier)));
+        let list = tryds!(ds.client.messages(dossier).await.map_err(convert::error));
+        Ok(Ok(list
+            .iter()
+            .map(|m| convert::message(m, &mut self.ds_files, dossier))
+            .collect()))
+    }
+
+    async fn passer_en_instruction(
+        &mut self,
+        dossier: i64,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let t = Transition::simple(Kind::PasserEnInstruction, S::EnInstruction, notify_off);
+        self.transition(dossier, DsAction::PasserEnInstruction, t)
+            .await
+    }
+
+    async fn accepter(
+        &mut self,
+        dossier: i64,
+        motivation: Option<String>,
+        justificatif: Option<Resource<BlobEntry>>,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let mut t = Transition::simple(Kind::Accepter, S::Accepte, notify_off);
+        (t.motivation, t.justificatif) = (motivation, justificatif);
+        self.transition(dossier, DsAction::Accepter, t).await
+    }
+
+    async fn refuser(
+        &mut self,
+        dossier: i64,
+        motivation: String,
+        justificatif: Option<Resource<BlobEntry>>,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let mut t = Transition::simple(Kind::Refuser, S::Refuse, notify_off);
+        (t.motivation, t.justificatif) = (Some(motivation), justificatif);
+        self.transition(dossier, DsAction::Refuser, t).await
+    }
+
+    async fn classer_sans_suite(
+        &mut self,
+        dossier: i64,
+        motivation: String,
+        justificatif: Option<Resource<BlobEntry>>,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let mut t = Transition::simple(Kind::ClasserSansSuite, S::SansSuite, notify_off);
+        (t.motivation, t.justificatif) = (Some(motivation), justificatif);
+        self.transition(dossier, DsAction::ClasserSansSuite, t)
+            .await
+    }
+
+    async fn repasser_en_instruction(
+        &mut self,
+        dossier: i64,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let t = Transition::simple(Kind::RepasserEnInstruction, S::EnInstruction, notify_off);
+        self.transition(dossier, DsAction::Repasser, t).await
+    }
+
+    async fn repasser_en_construction(
+        &mut self,
+        dossier: i64,
+        notify_off: bool,
+    ) -> DsRes<DossierState> {
+        let t = Transition::simple(Kind::RepasserEnConstruction, S::EnConstruction, notify_off);
+        self.transition(dossier, DsAction::Repasser, t).await
+    }
+
+    async fn envoyer_message(
+        &mut self,
+        dossier: i64,
+        body: String,
+        attachment: Option<Resource<BlobEntry>>,
+        correction: Option<CorrectionReason>,
+    ) -> DsRes<()> {
+        let p = tryds!(
+            self.prepare(dossier, DsAction::Message, body.len() as u64)
+                .await
+        );
+        let attachment = tryds!(self.upload_blob(&p, attachment).await?);
+        let sent =
+            p.ds.client
+                .envoyer_message(
+                    &p.key,
+                    &p.instructeur,
+                    &body,
+                    attachment.as_deref(),
+                    correction.map(convert::correction_back),
+                )
+                .await;
+        Ok(sent.map(|_| ()).map_err(convert::error))
+    }
+
+    async fn modifier_annotations(
+        &mut self,
+        dossier: i64,
+        annotations: Vec<AnnotationInput>,
+    ) -> DsRes<()> {
+        let bytes = annotations.iter().map(|a| a.id.len() as u64 + 16).sum();
+        let p = tryds!(self.prepare(dossier, DsAction::Annotations, bytes).await);
+        let inputs: Vec<_> = annotations.into_iter().map(convert::annotation).collect();
+        let done =
+            p.ds.client
+                .modifier_annotations(&p.key, &p.instructeur, &inputs)
+                .await;
+        Ok(done.map(|_| ()).map_err(convert::error))
+    }
+
+    async fn archiver(&mut self, dossier: i64) -> DsRes<()> {
+        let p = tryds!(self.prepare(dossier, DsAction::Archiver, 0).await);
+        Ok(p.ds
+            .client
+            .archiver(&p.key, &p.instructeur)
+            .await
+            .map(|_| ())
+            .map_err(convert::error))
+    }
+
+    async fn ajouter_label(&mut self, dossier: i64, label_id: String) -> DsRes<()> {
+        let p = tryds!(self.prepare(dossier, DsAction::Labels, 0).await);
+        Ok(p.ds
+            .client
+            .ajouter_label(&p.key, &label_id)
+            .await
+            .map(|_| ())
+            .map_err(convert::error))
+    }
+
+    async fn supprimer_label(&mut self, dossier: i64, label_id: String) -> DsRes<()> {
+        let p = tryds!(self.prepare(dossier, DsAction::Labels, 0).await);
+        Ok(p.ds
+            .client
+            .supprimer_label(&p.key, &label_id)
+            .await
+            .map(|_| ())
+            .map_err(convert::error))
+    }
+
+    async fn attachment(&mut self, file: DsFile) -> DsRes<Resource<BlobEntry>> {
+        let Some(seen) = self.ds_files.get(&file.reference).cloned() else {
+            return Ok(Err(DsError::NotFound(format!(
+                "no file `{}` was read in this item",
+                file.reference
+            ))));
+        };
+        let ds = tryds!(self.ds_read("attachment", None, Some(seen.dossier)));
+        let dest = self
+            .run
+            .spool
+            .join(format!("ds-{}-{}", seen.dossier, file.reference));
+        tryds!(
+            ds.client
+                .download(&seen.file, &dest)
+                .await
+                .map_err(convert::error)
+        );
+        let source = Provenance::DsAttachment(AttachmentSource {
+            dossier: seen.dossier,
+            champ_id: seen.champ_id.clone(),
+        });
+        let entry =
+            BlobEntry::from_file(dest, &seen.file.filename, &seen.file.content_type, source);
+        let entry = tryds!(entry.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
+        Ok(Ok(self.table.push(entry)?))
+    }
+}
+
+fn deleted_page(p: pont_ds::Page<pont_ds::DeletedDossier>) -> DeletedPage {
+    DeletedPage {
+        dossiers: p.items.iter().map(convert::deleted).collect(),
+        end_cursor: p.end_cursor,
+        has_next_page: p.has_next_page,
+    }
+}

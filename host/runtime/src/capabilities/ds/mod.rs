@@ -1,0 +1,257 @@
+//! The `ds` capability: the WIT interface wired to `pont-ds` through the
+//! gate. The token and the instructeur stay here; a robot names démarches and
+//! dossiers, and every read or change is checked against its grant first.
+
+mod convert;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pont_ds::{Budget, DossierKey, DsClient};
+use pont_policy::{Action, Denied, DsAction, DsSettings, SecretSource};
+use wasmtime::component::Resource;
+
+pub(crate) use convert::FileTable;
+
+use crate::bindings::pont::robot::ds::{self as w, DsError};
+
+use crate::blob::BlobEntry;
+use crate::error::RuntimeError;
+use crate::store::ItemState;
+
+type DsRes<T> = wasmtime::Result<Result<T, DsError>>;
+
+/// The run's DS connection.
+#[derive(Debug)]
+pub(crate) struct DsBackend {
+    client: DsClient,
+    instructeur_email: String,
+    /// Instructeur id per démarche, resolved once.
+    instructeurs: Mutex<HashMap<i64, String>>,
+    /// Dossiers already located: key and démarche.
+    dossiers: Mutex<HashMap<i64, (DossierKey, i64)>>,
+}
+
+/// Read a secret's value from where the config says. The value never leaves
+/// the host; errors name the source, never the value.
+pub(crate) fn read_secret(source: &SecretSource) -> Result<String, String> {
+    match source {
+        SecretSource::Env(var) => {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+        }
+        SecretSource::File(path) => std::fs::read_to_string(path)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+impl DsBackend {
+    pub fn new(settings: &DsSettings) -> Result<Self, RuntimeError> {
+        let token = read_secret(&settings.token)
+            .map_err(|e| RuntimeError::Fatal(format!("DS token: {e}")))?;
+        let client = DsClient::builder(settings.endpoint.clone(), token)
+            .budget(Budget {
+                requests: settings.requests_per_minute,
+                per: Duration::from_secs(60),
+            })
+            .build()
+            .map_err(|e| RuntimeError::Fatal(format!("DS client: {e}")))?;
+        Ok(Self {
+            client,
+            instructeur_email: settings.instructeur.clone(),
+            instructeurs: Mutex::default(),
+            dossiers: Mutex::default(),
+        })
+    }
+
+    async fn instructeur(&self, demarche: i64) -> Result<String, pont_ds::DsError> {
+        if let Some(id) = self
+            .instructeurs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&demarche)
+        {
+            return Ok(id.clone());
+        }
+        let id = self
+            .client
+            .resolve_instructeur(demarche, &self.instructeur_email)
+            .await?;
+        self.instructeurs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(demarche, id.clone());
+        Ok(id)
+    }
+
+    fn remember(&self, number: i64, key: DossierKey, demarche: i64) {
+        self.dossiers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(number, (key, demarche));
+    }
+
+    async fn locate(&self, number: i64) -> Result<(DossierKey, i64), pont_ds::DsError> {
+        if let Some(found) = self
+            .dossiers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&number)
+        {
+            return Ok(found.clone());
+        }
+        let d = self.client.dossier(number).await?;
+        self.remember(number, d.key(), d.demarche);
+        Ok((d.key(), d.demarche))
+    }
+}
+
+fn denied(d: Denied) -> DsError {
+    DsError::Denied(d.reason)
+}
+
+/// A mutation, gated and ready to send.
+struct Prepared {
+    ds: Arc<DsBackend>,
+    key: DossierKey,
+    instructeur: String,
+}
+
+impl ItemState {
+    fn ds_backend(&self) -> Result<Arc<DsBackend>, DsError> {
+        self.run
+            .ds
+            .clone()
+            .ok_or_else(|| DsError::Unsupported("the robot config has no [ds] section".into()))
+    }
+
+    fn ds_read(
+        &self,
+        what: &str,
+        demarche: Option<i64>,
+        dossier: Option<i64>,
+    ) -> Result<Arc<DsBackend>, DsError> {
+        self.authorize(&Action::DsRead {
+            what,
+            demarche,
+            dossier,
+        })
+        .map_err(denied)?;
+        self.ds_backend()
+    }
+
+    async fn prepare(
+        &mut self,
+        number: i64,
+        action: DsAction,
+        bytes: u64,
+    ) -> Result<Prepared, DsError> {
+        let ds = self.ds_backend()?;
+        let (key, demarche) = ds.locate(number).await.map_err(convert::error)?;
+        self.authorize(&Action::DsMutate {
+            action,
+            demarche,
+            dossier: number,
+            bytes,
+        })
+        .map_err(denied)?;
+        let instructeur = ds.instructeur(demarche).await.map_err(convert::error)?;
+        Ok(Prepared {
+            ds,
+            key,
+            instructeur,
+        })
+    }
+
+    /// Upload a blob through DS's direct upload; returns its signedBlobId.
+    async fn upload_blob(
+        &mut self,
+        p: &Prepared,
+        blob: Option<Resource<BlobEntry>>,
+    ) -> wasmtime::Result<Result<Option<String>, DsError>> {
+        let Some(blob) = blob else {
+            return Ok(Ok(None));
+        };
+        let entry = self.table.get(&blob)?;
+        let info = entry.info();
+        let uploaded =
+            p.ds.client
+                .upload_file(&p.key, entry.path(), &info.file_name, &info.content_type)
+                .await;
+        Ok(uploaded
+            .map(|u| Some(u.signed_blob_id))
+            .map_err(convert::error))
+    }
+
+    async fn transition(
+        &mut self,
+        number: i64,
+        action: DsAction,
+        t: Transition,
+    ) -> DsRes<w::DossierState> {
+        let bytes = t.bytes();
+        let p = match self.prepare(number, action, bytes).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let justificatif = match self.upload_blob(&p, t.justificatif).await? {
+            Ok(j) => j,
+            Err(e) => return Ok(Err(e)),
+        };
+        let c = &p.ds.client;
+        let (k, i, n) = (&p.key, p.instructeur.as_str(), t.disable_notification);
+        let result = match t.kind {
+            Kind::PasserEnInstruction => c.passer_en_instruction(k, i, n).await,
+            Kind::RepasserEnInstruction => c.repasser_en_instruction(k, i, n).await,
+            Kind::RepasserEnConstruction => c.repasser_en_construction(k, i, n).await,
+            Kind::Accepter => c.accepter(k, i, t.motivation, justificatif, n).await,
+            Kind::Refuser => {
+                c.refuser(k, i, t.motivation.unwrap_or_default(), justificatif, n)
+                    .await
+            }
+            Kind::ClasserSansSuite => {
+                c.classer_sans_suite(k, i, t.motivation.unwrap_or_default(), justificatif, n)
+                    .await
+            }
+        };
+        Ok(result
+            .map(|r| convert::state(r.state.unwrap_or(t.target)))
+            .map_err(convert::error))
+    }
+}
+
+enum Kind {
+    PasserEnInstruction,
+    RepasserEnInstruction,
+    RepasserEnConstruction,
+    Accepter,
+    Refuser,
+    ClasserSansSuite,
+}
+
+struct Transition {
+    kind: Kind,
+    target: pont_ds::DossierState,
+    motivation: Option<String>,
+    justificatif: Option<Resource<BlobEntry>>,
+    disable_notification: bool,
+}
+
+impl Transition {
+    fn simple(kind: Kind, target: pont_ds::DossierState, disable_notification: bool) -> Self {
+        Self {
+            kind,
+            target,
+            motivation: None,
+            justificatif: None,
+            disable_notification,
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.motivation.as_ref().map_or(0, |m| m.len() as u64)
+    }
+}
+
+mod host;
