@@ -77,27 +77,15 @@ pub mod ds {
     pub use crate::bindings::pont::robot::ds::*;
 }
 
-/// Mounted directories (`Mount::open("name")`).
-pub mod files {
-    pub use crate::bindings::pont::robot::files::*;
-}
-
-/// Spreadsheets on mounts (`Workbook::open("mount", "path.xlsx")`).
-pub mod sheets {
-    pub use crate::bindings::pont::robot::sheets::*;
-}
-
-/// Browser sessions on granted web applications (`Session::open("app")`).
-pub mod browser {
-    pub use crate::bindings::pont::robot::browser::*;
-}
-
 /// Outbound HTTP to granted hosts.
 pub mod http {
     pub use crate::bindings::pont::robot::http::*;
 }
 
+pub mod browser;
+pub mod files;
 pub mod log;
+pub mod sheets;
 pub mod state;
 
 #[doc(hidden)]

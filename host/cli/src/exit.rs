@@ -20,6 +20,7 @@ pub(crate) const HELP: &str = "Exit codes:
 pub(crate) enum Exit {
     Ok = 0,
     Fatal = 1,
+    Usage = 2,
     ItemsFailed = 3,
     Config = 4,
     Policy = 5,

@@ -3,6 +3,9 @@
 
 mod exit;
 mod output;
+mod progress;
+mod queue_cmds;
+mod report_cmds;
 mod trust;
 
 use std::path::PathBuf;
@@ -54,6 +57,48 @@ enum Command {
         /// key the config trusts. Logged loudly and recorded in the summary.
         #[arg(long)]
         allow_unsigned: bool,
+        /// Dossiers processed at once, each in its own sandbox instance.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        parallel: u16,
+    },
+    /// List the past runs of a robot config, most recent first.
+    Runs {
+        /// The robot config (TOML).
+        config: PathBuf,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The dossiers waiting for a person: list, show, retry, dismiss.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+    /// The guide's KPI table per robot over a period, from the journals.
+    Report {
+        /// Robot configs (one row per robot).
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+        /// Start of the period (YYYY-MM-DD or RFC 3339), inclusive. Default: 30 days ago.
+        #[arg(long)]
+        since: Option<String>,
+        /// End of the period, exclusive. Default: now.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, value_enum, default_value_t = report_cmds::Format::Markdown)]
+        format: report_cmds::Format,
+        /// Write to this file (required for xlsx) instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Score a use case on the guide's opportunity grid (out of 37).
+    Assess {
+        /// A TOML answers file; without it, the questions are asked on the terminal.
+        #[arg(long)]
+        answers: Option<PathBuf>,
     },
     /// Make a signing key pair (minisign format).
     Keygen {
@@ -109,6 +154,44 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum ReviewCommand {
+    /// The dossiers in the review queue.
+    List {
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One dossier: why it is there, its DS mutations, its last log.
+    Show {
+        config: PathBuf,
+        dossier: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Process these dossiers again now, with fresh attempts.
+    #[command(after_help = exit::HELP)]
+    Retry {
+        config: PathBuf,
+        #[arg(required = true)]
+        dossiers: Vec<i64>,
+        #[arg(long)]
+        json: bool,
+        /// DEVELOPMENT ONLY, as for `pont run`.
+        #[arg(long)]
+        allow_unsigned: bool,
+    },
+    /// Take dossiers out of the review queue for good (handled by a person).
+    Dismiss {
+        config: PathBuf,
+        #[arg(required = true)]
+        dossiers: Vec<i64>,
+        /// Why, for the record.
+        #[arg(long, default_value = "dismissed by an operator")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Check an audit file's hash chain (and its sealed head): exit 0 when
     /// intact, otherwise name the first record altered, removed, inserted or
@@ -129,7 +212,28 @@ fn main() -> ExitCode {
             json,
             cache_dir,
             allow_unsigned,
-        } => run(config, json, cache_dir, allow_unsigned),
+            parallel,
+        } => {
+            let mut opts = pont_runtime::RunOptions::new(config);
+            opts.cache_dir = cache_dir;
+            opts.allow_unsigned = allow_unsigned;
+            opts.parallel = usize::from(parallel);
+            run(opts, json)
+        }
+        Command::Runs {
+            config,
+            limit,
+            json,
+        } => queue_cmds::runs(&config, limit, json),
+        Command::Review { command } => review(command),
+        Command::Report {
+            configs,
+            since,
+            until,
+            format,
+            output,
+        } => report(&configs, since, until, format, output),
+        Command::Assess { answers } => report_cmds::assess(answers.as_deref()),
         Command::Keygen {
             secret_key,
             public_key,
@@ -172,20 +276,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, exit::Failure> {
         })
 }
 
-fn run(
-    config: PathBuf,
-    json: bool,
-    cache_dir: Option<PathBuf>,
-    allow_unsigned: bool,
-) -> Result<Exit, exit::Failure> {
-    let opts = pont_runtime::RunOptions {
-        config,
-        cache_dir,
-        allow_unsigned,
-    };
+fn run(mut opts: pont_runtime::RunOptions, json: bool) -> Result<Exit, exit::Failure> {
+    opts.progress = progress::bar(json);
     let report = runtime()?
         .block_on(pont_runtime::run(&opts))
         .map_err(exit::Failure::from)?;
+    drop(opts);
     if json {
         output::print_json(&report)?;
     } else {
@@ -196,6 +292,53 @@ fn run(
     } else {
         Exit::ItemsFailed
     })
+}
+
+fn review(command: ReviewCommand) -> Result<Exit, exit::Failure> {
+    match command {
+        ReviewCommand::List { config, json } => queue_cmds::review_list(&config, json),
+        ReviewCommand::Show {
+            config,
+            dossier,
+            json,
+        } => queue_cmds::review_show(&config, dossier, json),
+        ReviewCommand::Retry {
+            config,
+            dossiers,
+            json,
+            allow_unsigned,
+        } => {
+            queue_cmds::check_under_review(&config, &dossiers)?;
+            let mut opts = pont_runtime::RunOptions::new(config);
+            opts.allow_unsigned = allow_unsigned;
+            opts.only = Some(dossiers);
+            run(opts, json)
+        }
+        ReviewCommand::Dismiss {
+            config,
+            dossiers,
+            reason,
+        } => queue_cmds::review_dismiss(&config, &dossiers, &reason),
+    }
+}
+
+fn report(
+    configs: &[PathBuf],
+    since: Option<String>,
+    until: Option<String>,
+    format: report_cmds::Format,
+    output: Option<PathBuf>,
+) -> Result<Exit, exit::Failure> {
+    let bad = |e: String| exit::Failure::new(Exit::Usage, e);
+    let until = match until {
+        Some(t) => report_cmds::parse_instant(&t).map_err(bad)?,
+        None => chrono::Utc::now(),
+    };
+    let since = match since {
+        Some(t) => report_cmds::parse_instant(&t).map_err(bad)?,
+        None => until - chrono::Duration::days(30),
+    };
+    report_cmds::report(configs, since, until, format, output.as_deref())
 }
 
 fn inspect(plugin: PathBuf, manifest: Option<PathBuf>, json: bool) -> Result<Exit, exit::Failure> {

@@ -10,9 +10,11 @@ use crate::exit::{Exit, Failure};
 pub(crate) fn init_logging(json: bool, verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "warn",
+        // The WebDriver client logs request bodies (what robots type) at
+        // debug level: it never goes below info.
         (false, 0) => "info,wasmtime=warn,cranelift=warn",
-        (false, 1) => "debug,wasmtime=info,cranelift=info",
-        _ => "trace",
+        (false, 1) => "debug,wasmtime=info,cranelift=info,thirtyfour=info",
+        _ => "trace,thirtyfour=info",
     };
     let filter = EnvFilter::try_from_env("PONT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
@@ -56,6 +58,39 @@ pub(crate) fn print_run(r: &RunReport) {
         r.items.len(),
         r.duration_ms
     );
+    if r.to_review > 0 {
+        let _ = writeln!(
+            out,
+            "review queue: {} dossier(s) now wait for a person (`pont review list`)",
+            r.to_review
+        );
+    }
+    if r.already_handled > 0 {
+        let _ = writeln!(
+            out,
+            "{} dossier(s) already handled by earlier runs, not run again",
+            r.already_handled
+        );
+    }
+    for (n, status) in &r.recovered {
+        let _ = writeln!(
+            out,
+            "dossier {n} was interrupted by an earlier run: now {}",
+            status.as_str()
+        );
+    }
+    let _ = writeln!(out, "ledger:");
+    if r.ledger.is_empty() {
+        let _ = writeln!(out, "  nothing left the host");
+    }
+    for l in &r.ledger {
+        let _ = writeln!(
+            out,
+            "  {} -> {}: {} item(s), {} bytes",
+            l.source, l.destination, l.items, l.bytes
+        );
+    }
+    let _ = writeln!(out, "plugin:  {}", r.signature);
     let _ = writeln!(out, "journal: {}", r.journal.display());
     let _ = writeln!(out, "audit:   {}", r.audit.display());
 }

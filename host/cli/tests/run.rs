@@ -65,13 +65,19 @@ fn hello_greets_each_dossier_and_every_call_is_audited() {
         ]
     );
 
-    // The state survives the run: a second run continues the count.
+    // The state survives the run: a second run continues the count. The
+    // dossiers already greeted are not run again; only the new one is.
+    let cfg = env.config(
+        &wasm("hello"),
+        &plugin_manifest("hello"),
+        &HELLO_GRANTS.replace("[11, 12, 13]", "[11, 12, 13, 14]"),
+    );
     let again = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(
-        again.json()["items"][0]["reason"],
-        "greeted dossier 11 (4 so far)"
-    );
+    let again = again.json();
+    assert_eq!(again["items"].as_array().unwrap().len(), 1);
+    assert_eq!(again["already_handled"], 3);
+    assert_eq!(again["items"][0]["reason"], "greeted dossier 14 (4 so far)");
     assert!(
         env.path("cache").read_dir().unwrap().any(|e| e
             .unwrap()
@@ -142,8 +148,7 @@ fn a_request_not_granted_refuses_the_start_and_lists_what_is_missing() {
 #[test]
 fn a_robot_that_loops_forever_is_stopped_at_its_deadline_and_the_run_goes_on() {
     let env = Env::new();
-    let extra =
-        "[grant]\nlog = true\n\n[limits]\nitem-timeout-secs = 1\n\n[queue]\ndossiers = [1, 2]\n";
+    let extra = "[grant]\nlog = true\n\n[limits]\nitem-timeout-secs = 1\n\n[queue]\ndossiers = [1, 2]\nmax-attempts = 1\n";
     let cfg = env.config(&wasm("looper"), &fixture_manifest("looper"), extra);
     let started = std::time::Instant::now();
     let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
@@ -164,7 +169,7 @@ fn a_robot_that_loops_forever_is_stopped_at_its_deadline_and_the_run_goes_on() {
 #[test]
 fn a_robot_allocating_past_its_cap_traps_and_the_host_reports_it() {
     let env = Env::new();
-    let extra = "[grant]\nlog = true\n\n[limits]\nmemory-mb = 16\n\n[queue]\ndossiers = [1]\n";
+    let extra = "[grant]\nlog = true\n\n[limits]\nmemory-mb = 16\n\n[queue]\ndossiers = [1]\nmax-attempts = 1\n";
     let cfg = env.config(&wasm("memhog"), &fixture_manifest("memhog"), extra);
     let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 3, "{}", ran.stderr);
@@ -177,7 +182,7 @@ fn a_robot_allocating_past_its_cap_traps_and_the_host_reports_it() {
 #[test]
 fn a_panicking_robot_fails_that_item_only() {
     let env = Env::new();
-    let extra = "[grant]\nlog = true\n\n[queue]\ndossiers = [1, 2, 3]\n";
+    let extra = "[grant]\nlog = true\n\n[queue]\ndossiers = [1, 2, 3]\nmax-attempts = 1\n";
     let cfg = env.config(&wasm("panicker"), &fixture_manifest("panicker"), extra);
     let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap(), "--json"]);
     assert_eq!(ran.code, 3, "{}", ran.stderr);

@@ -14,6 +14,11 @@ use crate::manifest::check_label;
 use crate::origin::Origin;
 use crate::toml_error;
 
+mod queue;
+
+pub use queue::{DS_STATES, QueueConfig, QueueOrder, ReportConfig, RetryPolicy};
+use queue::{RawQueue, RawReport};
+
 const WHAT: &str = "robot config";
 
 #[derive(Debug, Deserialize)]
@@ -28,6 +33,8 @@ struct RawConfig {
     paths: RawPaths,
     #[serde(default)]
     queue: RawQueue,
+    #[serde(default)]
+    report: RawReport,
     #[serde(default)]
     settings: BTreeMap<String, String>,
 }
@@ -120,13 +127,6 @@ struct RawPaths {
     cache: Option<PathBuf>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawQueue {
-    #[serde(default)]
-    dossiers: Vec<i64>,
-}
-
 /// Read-only or read-write access to a mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -214,13 +214,6 @@ pub struct Paths {
     pub cache: Option<PathBuf>,
 }
 
-/// Where the items come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueConfig {
-    /// An explicit list of dossier numbers.
-    pub dossiers: Vec<i64>,
-}
-
 /// A validated robot config.
 #[derive(Debug, Clone)]
 pub struct RobotConfig {
@@ -244,6 +237,7 @@ pub struct RobotConfig {
     pub limits: Limits,
     pub paths: Paths,
     pub queue: QueueConfig,
+    pub report: ReportConfig,
     /// Operator settings handed to the robot's `init` (never secrets).
     pub settings: BTreeMap<String, String>,
 }
@@ -315,6 +309,7 @@ impl Validator<'_> {
                 "DS actions are granted but there is no [ds] section",
             ));
         }
+        let queue = self.queue(raw.queue, &demarches)?;
         Ok(RobotConfig {
             path: self.path.to_owned(),
             plugin,
@@ -336,7 +331,8 @@ impl Validator<'_> {
                 audit: self.resolve(&raw.paths.audit),
                 cache: raw.paths.cache.map(|c| self.resolve(&c)),
             },
-            queue: self.queue(raw.queue)?,
+            queue,
+            report: self.report(raw.report)?,
             settings: raw.settings,
         })
     }
@@ -509,21 +505,6 @@ impl Validator<'_> {
             return Err(self.err("limits.run-timeout-secs", "must be at least 1"));
         }
         Ok(limits)
-    }
-
-    fn queue(&self, raw: RawQueue) -> Result<QueueConfig, PolicyError> {
-        let mut seen = BTreeSet::new();
-        for n in &raw.dossiers {
-            if *n <= 0 {
-                return Err(self.err("queue.dossiers", format!("`{n}` is not a dossier number")));
-            }
-            if !seen.insert(*n) {
-                return Err(self.err("queue.dossiers", format!("dossier {n} is listed twice")));
-            }
-        }
-        Ok(QueueConfig {
-            dossiers: raw.dossiers,
-        })
     }
 }
 

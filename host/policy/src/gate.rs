@@ -101,10 +101,17 @@ pub enum Action<'a> {
         dossier: i64,
         bytes: u64,
     },
+    /// Opening a mount by name (the robot learns whether it exists for it).
+    MountOpen {
+        mount: &'a str,
+    },
+    /// Reading a file or listing a directory of a mount; `path` is relative
+    /// to the mount and checked lexically by the gate.
     FileRead {
         mount: &'a str,
         path: &'a str,
     },
+    /// Creating, replacing, renaming or removing something in a mount.
     FileWrite {
         mount: &'a str,
         path: &'a str,
@@ -141,7 +148,7 @@ impl Action<'_> {
             | Self::StateDelete { .. }
             | Self::StateKeys { .. } => "state",
             Self::DsRead { .. } | Self::DsMutate { .. } => "ds",
-            Self::FileRead { .. } | Self::FileWrite { .. } => "files",
+            Self::MountOpen { .. } | Self::FileRead { .. } | Self::FileWrite { .. } => "files",
             Self::BrowserOpen { .. } | Self::BrowserGoto { .. } => "browser",
             Self::HttpRequest { .. } => "http",
             Self::SecretUse { .. } => "secret",
@@ -159,6 +166,7 @@ impl Action<'_> {
             Self::StateKeys { .. } => "keys".into(),
             Self::DsRead { what, .. } => format!("read.{what}"),
             Self::DsMutate { action, .. } => action.as_str().into(),
+            Self::MountOpen { .. } => "open".into(),
             Self::FileRead { .. } => "read".into(),
             Self::FileWrite { .. } => "write".into(),
             Self::BrowserOpen { .. } => "open".into(),
@@ -186,6 +194,7 @@ impl Action<'_> {
             Self::DsMutate {
                 demarche, dossier, ..
             } => ds_target(Some(*demarche), Some(*dossier)),
+            Self::MountOpen { mount } => (*mount).into(),
             Self::FileRead { mount, path } | Self::FileWrite { mount, path, .. } => {
                 format!("{mount}:{path}")
             }
@@ -284,31 +293,7 @@ impl Gate {
     /// outside items), audit the decision, and return a permit or the reason.
     pub fn authorize(&self, item: Option<i64>, action: &Action<'_>) -> Result<Permit, Denied> {
         let verdict = self.decide(action);
-        let record = NewRecord {
-            run: &self.ctx.run_id,
-            robot: &self.ctx.robot,
-            plugin: &self.ctx.plugin_digest,
-            item,
-            capability: action.capability(),
-            action: action.name(),
-            target: action.target(),
-            decision: if verdict.is_ok() {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-            reason: verdict.as_ref().err().cloned(),
-            bytes: action.bytes(),
-        };
-        let written = match self.audit.lock() {
-            Ok(mut log) => log.append(record).map_err(|e| e.to_string()),
-            Err(_) => Err("audit log lock poisoned".to_string()),
-        };
-        if let Err(e) = written {
-            return Err(Denied {
-                reason: format!("denied: the audit record could not be written ({e})"),
-            });
-        }
+        self.audit_decision(item, action, verdict.as_ref().err().cloned())?;
         match verdict {
             Ok(()) => Ok(Permit {
                 capability: action.capability(),
@@ -317,6 +302,53 @@ impl Gate {
             }),
             Err(reason) => Err(Denied { reason }),
         }
+    }
+
+    /// Record that `action`, which the policy allowed, was refused by the
+    /// backend for `reason`, and return that refusal.
+    ///
+    /// Some refusals are only visible on disk or at the far end, after the
+    /// gate said yes: a symlink that leads out of a mount, a mount quota. The
+    /// audit log must still show them as denials, so the backend reports them
+    /// here; the trail then holds the allow and, after it, this deny.
+    pub fn refuse(&self, item: Option<i64>, action: &Action<'_>, reason: String) -> Denied {
+        match self.audit_decision(item, action, Some(reason.clone())) {
+            Ok(()) => Denied { reason },
+            Err(unwritten) => unwritten,
+        }
+    }
+
+    /// Append the record of one decision (`refusal` is `None` for an allow).
+    /// A record that cannot be written turns the call into a denial.
+    fn audit_decision(
+        &self,
+        item: Option<i64>,
+        action: &Action<'_>,
+        refusal: Option<String>,
+    ) -> Result<(), Denied> {
+        let record = NewRecord {
+            run: &self.ctx.run_id,
+            robot: &self.ctx.robot,
+            plugin: &self.ctx.plugin_digest,
+            item,
+            capability: action.capability(),
+            action: action.name(),
+            target: action.target(),
+            decision: if refusal.is_none() {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            reason: refusal,
+            bytes: action.bytes(),
+        };
+        let written = match self.audit.lock() {
+            Ok(mut log) => log.append(record).map_err(|e| e.to_string()),
+            Err(_) => Err("audit log lock poisoned".to_string()),
+        };
+        written.map_err(|e| Denied {
+            reason: format!("denied: the audit record could not be written ({e})"),
+        })
     }
 
     /// Flush the audit log to disk (end of an item, end of the run).
@@ -358,14 +390,23 @@ impl Gate {
                 )?;
                 self.demarche(Some(demarche))
             }
-            Action::FileRead { mount, .. } => {
+            Action::MountOpen { mount } => {
                 need(p.mounts.contains_key(mount), format!("mount `{mount}`"))
             }
-            Action::FileWrite { mount, .. } => match p.mounts.get(mount) {
-                Some(m) if m.access == crate::MountAccess::ReadWrite => Ok(()),
-                Some(_) => Err(format!("mount `{mount}` is read-only")),
-                None => Err(format!("not granted: mount `{mount}`")),
-            },
+            Action::FileRead { mount, path } => {
+                need(p.mounts.contains_key(mount), format!("mount `{mount}`"))?;
+                crate::mount_path::check(path)
+                    .map_err(|why| format!("mount `{mount}`: path `{path}` denied: {why}"))
+            }
+            Action::FileWrite { mount, path, .. } => {
+                match p.mounts.get(mount) {
+                    Some(m) if m.access == crate::MountAccess::ReadWrite => Ok(()),
+                    Some(_) => Err(format!("mount `{mount}` is read-only")),
+                    None => Err(format!("not granted: mount `{mount}`")),
+                }?;
+                crate::mount_path::check(path)
+                    .map_err(|why| format!("mount `{mount}`: path `{path}` denied: {why}"))
+            }
             Action::BrowserOpen { app } => need(
                 p.browser.contains_key(app),
                 format!("browser application `{app}`"),

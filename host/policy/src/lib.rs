@@ -16,6 +16,7 @@ mod effective;
 mod error;
 mod gate;
 mod manifest;
+mod mount_path;
 mod origin;
 mod toml_error;
 
@@ -24,8 +25,8 @@ pub use audit::{
 };
 pub use audit_verify::{Break, Intact, verify_audit};
 pub use config::{
-    BrowserGrant, DsSettings, Limits, MountAccess, MountGrant, OriginGrant, Paths, QueueConfig,
-    RobotConfig, SecretSource,
+    BrowserGrant, DS_STATES, DsSettings, Limits, MountAccess, MountGrant, OriginGrant, Paths,
+    QueueConfig, QueueOrder, ReportConfig, RetryPolicy, RobotConfig, SecretSource,
 };
 pub use effective::{EffectivePolicy, Missing};
 pub use error::PolicyError;

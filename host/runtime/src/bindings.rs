@@ -7,9 +7,9 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "pont:robot/types.blob": crate::blob::BlobEntry,
-        "pont:robot/files.mount": crate::capabilities::unsupported::MountHandle,
-        "pont:robot/sheets.workbook": crate::capabilities::unsupported::WorkbookHandle,
-        "pont:robot/browser.session": crate::capabilities::unsupported::SessionHandle,
-        "pont:robot/browser.element": crate::capabilities::unsupported::ElementHandle,
+        "pont:robot/files.mount": crate::capabilities::files::MountHandle,
+        "pont:robot/sheets.workbook": crate::capabilities::sheets::WorkbookHandle,
+        "pont:robot/browser.session": crate::capabilities::browser::SessionHandle,
+        "pont:robot/browser.element": crate::capabilities::browser::ElementHandle,
     },
 });

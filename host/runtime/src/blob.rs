@@ -42,6 +42,49 @@ impl BlobEntry {
         })
     }
 
+    /// Spool everything `reader` yields into `dir`, hashing while copying, so a
+    /// large file goes to disk in one streamed pass and never sits in memory.
+    /// On error nothing is left in the spool.
+    pub(crate) fn from_reader(
+        dir: &Path,
+        mut reader: impl Read,
+        file_name: &str,
+        content_type: &str,
+        source: Provenance,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = tempfile::Builder::new().prefix("blob-").tempfile_in(dir)?;
+        let mut out = HashingWriter {
+            inner: std::io::BufWriter::new(tmp),
+            hasher: Sha256::new(),
+        };
+        let size = std::io::copy(&mut reader, &mut out)?;
+        let HashingWriter { inner, hasher } = out;
+        let tmp = inner.into_inner().map_err(|e| e.into_error())?;
+        let (_, path) = tmp.keep().map_err(|e| e.error)?;
+        Ok(Self {
+            path,
+            info: BlobInfo {
+                size,
+                sha256: hex::encode(hasher.finalize()),
+                content_type: content_type.to_string(),
+                file_name: file_name.to_string(),
+                source,
+            },
+        })
+    }
+
+    /// Reserve a fresh, empty file in the spool for a producer that writes by
+    /// path (a download, an archive), then hand it to [`BlobEntry::from_file`].
+    /// Fresh names matter: two blobs sharing a spool file would delete each
+    /// other's bytes when dropped.
+    pub(crate) fn reserve(dir: &Path, prefix: &str) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
+        let (_, path) = tmp.keep().map_err(|e| e.error)?;
+        Ok(path)
+    }
+
     /// Take over a file already in the spool, hashing it by streaming.
     pub(crate) fn from_file(
         path: PathBuf,
@@ -79,6 +122,24 @@ impl BlobEntry {
         let mut out = Vec::new();
         f.take(u64::from(len)).read_to_end(&mut out)?;
         Ok(out)
+    }
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -7,62 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Schema steps, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE runs (
-    id TEXT PRIMARY KEY,
-    robot TEXT NOT NULL,
-    plugin_digest TEXT NOT NULL,
-    config_path TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    skipped INTEGER NOT NULL DEFAULT 0,
-    needs_review INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE items (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    number INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    outcome TEXT,
-    reason TEXT,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    duration_ms INTEGER,
-    browser_actions INTEGER NOT NULL DEFAULT 0,
-    tools INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, number, attempt)
-);
-CREATE TABLE logs (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    item INTEGER,
-    ts TEXT NOT NULL,
-    level TEXT NOT NULL,
-    message TEXT NOT NULL,
-    fields TEXT NOT NULL
-);
-CREATE INDEX logs_by_item ON logs(run_id, item);
-CREATE TABLE evidence (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    item INTEGER,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL
-);
-CREATE TABLE state (
-    robot TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value BLOB NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (robot, key)
-);
-"#];
+mod history;
+mod queue;
+mod schema;
+
+pub use history::AttemptRow;
+pub use queue::{Claim, LedgerRow, MutationRecord, QueueEntry, QueueStatus, RunRow};
 
 /// Handle to the journal, shared by the runner and the capability glue.
 #[derive(Clone, Debug)]
@@ -83,6 +33,10 @@ pub struct ItemRecord<'a> {
     pub reason: &'a str,
     pub started_at: &'a str,
     pub duration_ms: u64,
+    /// Browser actions (clicks, fills…) in this attempt: the KPI's clicks.
+    pub browser_actions: u32,
+    /// Distinct external applications touched: the KPI's tools.
+    pub tools: u32,
 }
 
 /// A log line kept for an item.
@@ -118,7 +72,7 @@ impl Journal {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&conn)?;
+        schema::migrate(&conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -148,15 +102,6 @@ impl Journal {
         self.conn().execute(
             "UPDATE runs SET finished_at = ?2, status = ?3, done = ?4, skipped = ?5, needs_review = ?6, failed = ?7 WHERE id = ?1",
             params![id, now(), status, c.done, c.skipped, c.needs_review, c.failed],
-        )?;
-        Ok(())
-    }
-
-    pub fn record_item(&self, r: &ItemRecord<'_>) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO items (run_id, number, attempt, status, outcome, reason, started_at, finished_at, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![r.run_id, r.number, r.attempt, r.status, r.outcome, r.reason, r.started_at, now(), r.duration_ms as i64],
         )?;
         Ok(())
     }
@@ -253,24 +198,6 @@ impl Journal {
         })?;
         rows.collect()
     }
-}
-
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version > MIGRATIONS.len() {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "journal schema version {version} is newer than this pont ({}); upgrade pont",
-            MIGRATIONS.len()
-        )));
-    }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

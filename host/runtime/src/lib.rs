@@ -20,4 +20,4 @@ mod wasi;
 pub use engine::{EngineSettings, PontEngine, default_cache_dir};
 pub use error::RuntimeError;
 pub use inspect::{Inspection, InterfaceInfo, ManifestSummary, inspect};
-pub use runner::{ItemReport, RunOptions, RunReport, run};
+pub use runner::{ItemReport, Progress, RunOptions, RunReport, run};

@@ -1,32 +1,39 @@
-//! The runner: load and check everything before the first item, then run each
-//! item of the queue in its own Store, record its outcome in the journal, and
-//! call the robot's `finish` at the end. A trap, a deadline or a memory cap on
-//! one item is a system failure of that item; the run goes on.
+//! The runner: load and check everything before the first item, recover what
+//! a crashed run left behind, then feed the queue's dossiers to the robot,
+//! `--parallel` at a time, each in its own Store, and call `finish` at the
+//! end. A trap, a deadline or a memory cap on one item is a system failure of
+//! that item; the run goes on.
 
+mod item;
+mod prepare;
+mod queue;
+
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use pont_policy::{AuditLog, EffectivePolicy, Gate, Limits, Manifest, RobotConfig, RunContext};
+use pont_policy::{AuditLog, Gate, RunContext};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use wasmtime::Store;
-use wasmtime::component::ResourceTable;
+use tokio::task::JoinSet;
 
-use crate::bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary};
-use crate::bindings::{Robot, RobotPre};
-use crate::engine::{EPOCH_TICK, EngineSettings, PontEngine, default_cache_dir, one_line};
 use crate::error::RuntimeError;
-use crate::journal::{ItemRecord, Journal, RunCounts, now};
-use crate::limits::ItemLimiter;
-use crate::store::{ItemState, RunShared};
-use crate::wasi::{self, OutputSink};
+use crate::journal::{Journal, LedgerRow, QueueStatus, RunCounts};
+use crate::store::RunShared;
 
-/// Extra time past the item deadline before the host abandons a host call.
-const HOST_CALL_GRACE: Duration = Duration::from_secs(1);
+pub(crate) use prepare::Prepared;
+
+/// Told about the run's progress (the CLI draws a bar with it).
+pub trait Progress: Send + Sync {
+    /// More dossiers were found to run.
+    fn queued(&self, count: u64);
+    /// One dossier reached its final outcome for this run.
+    fn finished(&self, item: &ItemReport);
+}
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// The operator's robot config.
     pub config: PathBuf,
@@ -35,6 +42,43 @@ pub struct RunOptions {
     /// Development only: run a plugin that is unsigned or not signed by a
     /// trusted key (loudly). A pinned digest is enforced regardless.
     pub allow_unsigned: bool,
+    /// Items processed at once, each in its own Store (at least 1).
+    pub parallel: usize,
+    /// Run only these dossiers (a review retry) instead of the queue.
+    pub only: Option<Vec<i64>>,
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("config", &self.config)
+            .field("parallel", &self.parallel)
+            .field("only", &self.only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunOptions {
+    pub fn new(config: PathBuf) -> Self {
+        Self {
+            config,
+            cache_dir: None,
+            allow_unsigned: false,
+            parallel: 1,
+            only: None,
+            progress: None,
+        }
+    }
+}
+
+/// A dossier handed to the robot.
+#[derive(Debug, Clone)]
+pub(crate) struct QueuedItem {
+    pub number: i64,
+    pub demarche: Option<i64>,
+    /// The dossier as the queue listing read it, handed to `process`.
+    pub dossier: Option<pont_ds::Dossier>,
 }
 
 /// One item's result.
@@ -46,7 +90,15 @@ pub struct ItemReport {
     /// `done`, `skipped`, `needs-review`, `business` or `system`.
     pub outcome: String,
     pub reason: String,
+    /// The attempt that produced this outcome (counting earlier runs).
+    pub attempt: u32,
+    /// Where the dossier now stands in the queue (`review` needs a person).
+    pub queue: QueueStatus,
     pub duration_ms: u64,
+    /// Browser actions of this attempt (goto, click, fill, select, upload): the KPI's clicks.
+    pub browser_actions: u32,
+    /// Origins the attempt's browser sessions reached, comma-separated: the KPI's tools.
+    pub tools_used: String,
 }
 
 /// A finished run.
@@ -60,6 +112,14 @@ pub struct RunReport {
     pub skipped: u32,
     pub needs_review: u32,
     pub failed: u32,
+    /// Dossiers now waiting in the review queue because of this run.
+    pub to_review: u32,
+    /// Dossiers the queue listed that earlier runs already finished.
+    pub already_handled: u32,
+    /// Dossiers a crashed earlier run left unfinished, and where they went.
+    pub recovered: Vec<(i64, QueueStatus)>,
+    /// What left the host, per source and destination.
+    pub ledger: Vec<LedgerRow>,
     pub duration_ms: u64,
     /// How the plugin's origin was established.
     pub signature: String,
@@ -76,24 +136,33 @@ impl RunReport {
     }
 }
 
-/// Everything checked and compiled, ready to run items.
-struct Prepared {
-    config: RobotConfig,
-    manifest: Manifest,
-    policy: EffectivePolicy,
-    digest: String,
-    signature: String,
-    engine: PontEngine,
-    pre: RobotPre<ItemState>,
+fn journal_err(e: rusqlite::Error) -> RuntimeError {
+    RuntimeError::Fatal(format!("journal: {e}"))
 }
 
 /// Run a robot config from start to end.
 pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
     let started = Instant::now();
-    let p = prepare(opts)?;
+    let p = Arc::new(prepare::prepare(opts)?);
+    let _lock = lock_journal(&p.config.paths.journal)?;
     let journal = Journal::open(&p.config.paths.journal).map_err(|e| {
         RuntimeError::Fatal(format!("journal {}: {e}", p.config.paths.journal.display()))
     })?;
+    let robot = p.manifest.name.clone();
+    let recovered = journal
+        .recover_interrupted(&robot, p.manifest.idempotent)
+        .map_err(journal_err)?;
+    for (n, status) in &recovered {
+        tracing::warn!(
+            "dossier {n} was interrupted by an earlier run that stopped; now {}",
+            status.as_str()
+        );
+    }
+    if let Some(only) = &opts.only {
+        for n in only {
+            journal.requeue(&robot, *n).map_err(journal_err)?;
+        }
+    }
     let audit = AuditLog::open(&p.config.paths.audit)?;
     let run_id = new_run_id();
     let unused_grants = p.policy.unused_grants.clone();
@@ -102,18 +171,13 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
     }
     let ctx = RunContext {
         run_id: run_id.clone(),
-        robot: p.manifest.name.clone(),
+        robot: robot.clone(),
         plugin_digest: p.digest.clone(),
     };
     let gate = Gate::new(p.policy.clone(), ctx, audit);
     journal
-        .start_run(
-            &run_id,
-            &p.manifest.name,
-            &p.digest,
-            &p.config.path.to_string_lossy(),
-        )
-        .map_err(|e| RuntimeError::Fatal(format!("journal: {e}")))?;
+        .start_run(&run_id, &robot, &p.digest, &p.config.path.to_string_lossy())
+        .map_err(journal_err)?;
     let spool = tempfile::Builder::new()
         .prefix("pont-spool-")
         .tempdir()
@@ -122,34 +186,52 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         gate,
         journal: journal.clone(),
         run_id: run_id.clone(),
-        robot: p.manifest.name.clone(),
+        robot: robot.clone(),
         spool: spool.path().to_owned(),
         evidence_dir: evidence_dir(&p.config.paths.journal),
-        ds: ds_backend(&p)?,
+        ds: prepare::ds_backend(&p)?,
+        mounts: crate::capabilities::files::open_mounts(&p.policy, &p.config.path)?,
+        browser: crate::capabilities::browser::BrowserRun::new(spool.path()),
     });
-    let settings: Vec<(String, String)> = p.config.settings.clone().into_iter().collect();
-    let mut items = Vec::new();
-    let mut counts = RunCounts::default();
-    for &number in &p.config.queue.dossiers {
-        let report = run_item(&p, &shared, &settings, number).await;
-        record(&journal, &run_id, &report)?;
-        count(&mut counts, &report);
-        items.push(report);
-    }
-    run_finish(&p, &shared, &settings, &run_id, counts).await;
+    let settings: item::Settings = Arc::new(p.config.settings.clone().into_iter().collect());
+    let mut source =
+        queue::QueueSource::new(shared.clone(), &p.config.queue, opts.only.as_deref())?;
+    let items = feed(&p, &shared, &settings, &mut source, opts).await;
+    let items = match items {
+        Ok(items) => items,
+        Err(e) => {
+            shared.browser.shutdown().await;
+            let _ = journal.finish_run(&run_id, "failed", RunCounts::default());
+            let _ = shared.gate.sync_audit();
+            return Err(e);
+        }
+    };
+    source.save_cursor()?;
+    let counts = count(&items);
+    item::run_finish(&p, &shared, &settings, &run_id, counts).await;
+    // No chromedriver or Chromium outlives the run.
+    shared.browser.shutdown().await;
     journal
         .finish_run(&run_id, "finished", counts)
-        .map_err(|e| RuntimeError::Fatal(format!("journal: {e}")))?;
+        .map_err(journal_err)?;
     shared.gate.sync_audit().map_err(RuntimeError::Fatal)?;
+    let ledger = journal.ledger(&run_id).map_err(journal_err)?;
     Ok(RunReport {
         run_id,
-        robot: p.manifest.name.clone(),
+        robot,
         plugin_sha256: p.digest.clone(),
+        to_review: items
+            .iter()
+            .filter(|i| i.queue == QueueStatus::Review)
+            .count() as u32,
         items,
         done: counts.done,
         skipped: counts.skipped,
         needs_review: counts.needs_review,
         failed: counts.failed,
+        already_handled: source.already_handled,
+        recovered,
+        ledger,
         duration_ms: started.elapsed().as_millis() as u64,
         signature: p.signature.clone(),
         journal: p.config.paths.journal.clone(),
@@ -158,112 +240,73 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
     })
 }
 
-fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
-    let config = RobotConfig::load(&opts.config)?;
-    let manifest = Manifest::load(&config.manifest)?;
-    let plugin = config.plugin.display().to_string();
-    let invalid = |message: String| RuntimeError::PluginInvalid {
-        path: plugin.clone(),
-        message,
-    };
-    let bytes =
-        std::fs::read(&config.plugin).map_err(|e| invalid(format!("cannot read it: {e}")))?;
-    let digest = hex::encode(Sha256::digest(&bytes));
-    if let Some(pin) = &config.sha256
-        && *pin != digest
-    {
-        return Err(RuntimeError::Integrity(format!(
-            "plugin {plugin} has SHA-256 {digest}, but the robot config pins {pin}"
-        )));
-    }
-    let signature = check_signature(&config, &bytes, opts.allow_unsigned)?;
-    let policy = EffectivePolicy::compute(&manifest, &config)?;
-    let engine = PontEngine::new(EngineSettings {
-        max_memory_bytes: mib(policy.limits.memory_mb),
-        concurrency: 1,
-    })?;
-    let cache = opts
-        .cache_dir
-        .clone()
-        .or_else(|| config.paths.cache.clone())
-        .or_else(default_cache_dir);
-    let component = engine
-        .load_component(&bytes, cache.as_deref())
-        .map_err(|e| invalid(e.to_string()))?;
-    crate::linker::check_imports(engine.engine(), &component).map_err(invalid)?;
-    let linker =
-        crate::linker::build(engine.engine()).map_err(|e| RuntimeError::Fatal(one_line(&e)))?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .and_then(RobotPre::new)
-        .map_err(|e| invalid(one_line(&e)))?;
-    Ok(Prepared {
-        config,
-        manifest,
-        policy,
-        digest,
-        signature,
-        engine,
-        pre,
-    })
-}
-
-/// The plugin must be signed by a key the config trusts, unless the
-/// operator explicitly runs in development mode.
-fn check_signature(
-    config: &RobotConfig,
-    bytes: &[u8],
-    allow_unsigned: bool,
-) -> Result<String, RuntimeError> {
-    let keys = config
-        .trusted_keys
-        .iter()
-        .map(|k| pont_trust::PublicKey::parse(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            RuntimeError::Integrity(format!(
-                "robot config {}: `plugin.trusted-keys`: {e}",
-                config.path.display()
-            ))
-        })?;
-    let verdict = if keys.is_empty() {
-        Err("the robot config lists no trusted key (plugin.trusted-keys)".to_string())
-    } else {
-        pont_trust::verify_plugin(&config.plugin, bytes, &config.manifest, &keys)
-            .map_err(|e| e.to_string())
-    };
-    match verdict {
-        Ok(v) => Ok(format!(
-            "signed by trusted key {} (manifest covered by {})",
-            v.key_id, v.manifest_covered_by
-        )),
-        Err(why) if allow_unsigned => {
-            tracing::warn!(
-                "DEVELOPMENT MODE: running a plugin that is not signed by a trusted key: {why}"
-            );
-            Ok(format!("NOT VERIFIED (--allow-unsigned): {why}"))
+/// Pull dossiers from the queue and keep up to `parallel` of them running.
+async fn feed(
+    p: &Arc<Prepared>,
+    shared: &Arc<RunShared>,
+    settings: &item::Settings,
+    source: &mut queue::QueueSource,
+    opts: &RunOptions,
+) -> Result<Vec<ItemReport>, RuntimeError> {
+    let parallel = opts.parallel.max(1);
+    let mut running = JoinSet::new();
+    let mut items = Vec::new();
+    let mut collect = |done: Result<Result<ItemReport, RuntimeError>, tokio::task::JoinError>| {
+        let report = done.map_err(|e| RuntimeError::Fatal(format!("item task: {e}")))??;
+        if let Some(progress) = &opts.progress {
+            progress.finished(&report);
         }
-        Err(why) => Err(RuntimeError::Integrity(format!(
-            "plugin {} is not trusted: {why}; sign it (`pont sign`) and list the key in plugin.trusted-keys, or pass --allow-unsigned for development",
-            config.plugin.display()
-        ))),
+        items.push(report);
+        Ok::<(), RuntimeError>(())
+    };
+    while let Some(batch) = source.next_batch().await? {
+        if let Some(progress) = &opts.progress {
+            progress.queued(batch.len() as u64);
+        }
+        for queued in batch {
+            while running.len() >= parallel {
+                if let Some(done) = running.join_next().await {
+                    collect(done)?;
+                }
+            }
+            running.spawn(item::run_item(
+                p.clone(),
+                shared.clone(),
+                settings.clone(),
+                queued,
+            ));
+        }
     }
+    while let Some(done) = running.join_next().await {
+        collect(done)?;
+    }
+    items.sort_by_key(|i| i.number);
+    Ok(items)
 }
 
-/// Connect to DS only when the robot may use it.
-fn ds_backend(
-    p: &Prepared,
-) -> Result<Option<Arc<crate::capabilities::ds::DsBackend>>, RuntimeError> {
-    match &p.config.ds {
-        Some(settings) if !p.policy.ds_actions.is_empty() => Ok(Some(Arc::new(
-            crate::capabilities::ds::DsBackend::new(settings)?,
-        ))),
-        _ => Ok(None),
+/// One run at a time per journal: a second `pont run` on the same config
+/// would otherwise take the first one's dossiers for crashed ones.
+fn lock_journal(journal: &Path) -> Result<File, RuntimeError> {
+    let mut name = journal.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path = journal.with_file_name(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
     }
-}
-
-fn mib(mb: u32) -> usize {
-    mb as usize * 1024 * 1024
+    let file = File::create(&path)
+        .map_err(|e| RuntimeError::Fatal(format!("cannot create {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RuntimeError::Fatal(format!(
+            "another run is using the journal {} (lock {})",
+            journal.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(RuntimeError::Fatal(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn evidence_dir(journal: &Path) -> PathBuf {
@@ -283,205 +326,15 @@ fn new_run_id() -> String {
     format!("{}-{tag}", now.format("%Y%m%dT%H%M%S%.3fZ"))
 }
 
-/// A fresh Store for one item (or for `finish`, with no item).
-fn new_store(
-    p: &Prepared,
-    shared: &Arc<RunShared>,
-    item: Option<i64>,
-    limits: &Limits,
-) -> Store<ItemState> {
-    let sink = OutputSink::default();
-    let state = ItemState {
-        wasi: wasi::context(&sink),
-        table: ResourceTable::new(),
-        limits: ItemLimiter::new(mib(limits.memory_mb)),
-        run: shared.clone(),
-        item,
-        output: sink,
-        ds_files: Default::default(),
-    };
-    let mut store = Store::new(p.engine.engine(), state);
-    store.limiter(|s| &mut s.limits);
-    let ticks = Duration::from_secs(u64::from(limits.item_timeout_secs)).as_millis()
-        / EPOCH_TICK.as_millis();
-    store.set_epoch_deadline(ticks.max(1) as u64);
-    store.epoch_deadline_trap();
-    store
-}
-
-async fn run_item(
-    p: &Prepared,
-    shared: &Arc<RunShared>,
-    settings: &[(String, String)],
-    number: i64,
-) -> ItemReport {
-    let span = tracing::info_span!("item", robot = %shared.robot, dossier = number);
-    let _enter = span.enter();
-    let started = Instant::now();
-    let limits = p.policy.limits;
-    let mut store = new_store(p, shared, Some(number), &limits);
-    let item = Item {
-        number,
-        demarche: None,
-        attempt: 1,
-        dossier: None,
-    };
-    let deadline = Duration::from_secs(u64::from(limits.item_timeout_secs)) + HOST_CALL_GRACE;
-    let result =
-        tokio::time::timeout(deadline, call_process(&p.pre, &mut store, settings, &item)).await;
-    forward_output(&store);
-    let (outcome, reason) = match result {
-        Err(_) => (
-            "system",
-            format!("deadline of {} s exceeded", limits.item_timeout_secs),
-        ),
-        Ok(Err(trap)) => ("system", describe_trap(&trap, &store, &limits)),
-        Ok(Ok(Ok(Outcome::Done(note)))) => ("done", note),
-        Ok(Ok(Ok(Outcome::Skipped(why)))) => ("skipped", why),
-        Ok(Ok(Ok(Outcome::NeedsReview(why)))) => ("needs-review", why),
-        Ok(Ok(Err(Failure::Business(why)))) => ("business", why),
-        Ok(Ok(Err(Failure::System(why)))) => ("system", why),
-    };
-    let status = match outcome {
-        "business" | "system" => "failed",
-        other => other,
-    };
-    if status == "failed" {
-        tracing::warn!(outcome, "dossier {number} failed: {reason}");
-    } else {
-        tracing::info!(outcome, "dossier {number}: {reason}");
-    }
-    if let Err(e) = shared.gate.sync_audit() {
-        tracing::warn!("cannot sync the audit log: {e}");
-    }
-    ItemReport {
-        number,
-        status: status.to_string(),
-        outcome: outcome.to_string(),
-        reason,
-        duration_ms: started.elapsed().as_millis() as u64,
-    }
-}
-
-async fn instantiate(
-    pre: &RobotPre<ItemState>,
-    store: &mut Store<ItemState>,
-    settings: &[(String, String)],
-) -> wasmtime::Result<Result<Robot, String>> {
-    let robot = pre.instantiate_async(&mut *store).await?;
-    Ok(robot
-        .call_init(&mut *store, settings)
-        .await?
-        .map(|()| robot))
-}
-
-async fn call_process(
-    pre: &RobotPre<ItemState>,
-    store: &mut Store<ItemState>,
-    settings: &[(String, String)],
-    item: &Item,
-) -> wasmtime::Result<Result<Outcome, Failure>> {
-    match instantiate(pre, store, settings).await? {
-        Ok(robot) => robot.call_process(&mut *store, item).await,
-        Err(msg) => Ok(Err(Failure::System(format!("init failed: {msg}")))),
-    }
-}
-
-fn describe_trap(trap: &wasmtime::Error, store: &Store<ItemState>, limits: &Limits) -> String {
-    if store.data().limits.memory_exceeded {
-        return format!("memory cap of {} MiB exceeded", limits.memory_mb);
-    }
-    if matches!(
-        trap.downcast_ref::<wasmtime::Trap>(),
-        Some(wasmtime::Trap::Interrupt)
-    ) {
-        return format!("deadline of {} s exceeded", limits.item_timeout_secs);
-    }
-    let text = one_line(trap);
-    let text = text
-        .split(": wasm backtrace")
-        .next()
-        .unwrap_or(&text)
-        .to_string();
-    format!(
-        "robot trapped: {}",
-        text.chars().take(600).collect::<String>()
-    )
-}
-
-/// Lines the robot printed go to the log, as `stdout`/`stderr` level lines.
-fn forward_output(store: &Store<ItemState>) {
-    let state = store.data();
-    let (lines, dropped) = state.output.drain();
-    for (stream, line) in lines {
-        state.write_log(stream, &line, "{}");
-    }
-    if dropped > 0 {
-        state.write_log(
-            "warn",
-            &format!("{dropped} bytes of robot output dropped (over the per-item cap)"),
-            "{}",
-        );
-    }
-}
-
-async fn run_finish(
-    p: &Prepared,
-    shared: &Arc<RunShared>,
-    settings: &[(String, String)],
-    run_id: &str,
-    c: RunCounts,
-) {
-    let limits = p.policy.limits;
-    let mut store = new_store(p, shared, None, &limits);
-    let summary = RunSummary {
-        run_id: run_id.to_string(),
-        done: c.done,
-        skipped: c.skipped,
-        needs_review: c.needs_review,
-        failed: c.failed,
-    };
-    let call = async {
-        match instantiate(&p.pre, &mut store, settings).await? {
-            Ok(robot) => robot.call_finish(&mut store, &summary).await,
-            Err(msg) => Ok(Err(format!("init failed: {msg}"))),
+fn count(items: &[ItemReport]) -> RunCounts {
+    let mut c = RunCounts::default();
+    for r in items {
+        match r.status.as_str() {
+            "done" => c.done += 1,
+            "skipped" => c.skipped += 1,
+            "needs-review" => c.needs_review += 1,
+            _ => c.failed += 1,
         }
-    };
-    let deadline = Duration::from_secs(u64::from(limits.item_timeout_secs)) + HOST_CALL_GRACE;
-    let result = tokio::time::timeout(deadline, call).await;
-    forward_output(&store);
-    match result {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(msg))) => tracing::warn!("robot finish reported: {msg}"),
-        Ok(Err(trap)) => tracing::warn!(
-            "robot finish failed: {}",
-            describe_trap(&trap, &store, &limits)
-        ),
-        Err(_) => tracing::warn!("robot finish exceeded its deadline"),
     }
-}
-
-fn record(journal: &Journal, run_id: &str, r: &ItemReport) -> Result<(), RuntimeError> {
-    let started_at = now();
-    journal
-        .record_item(&ItemRecord {
-            run_id,
-            number: r.number,
-            attempt: 1,
-            status: &r.status,
-            outcome: &r.outcome,
-            reason: &r.reason,
-            started_at: &started_at,
-            duration_ms: r.duration_ms,
-        })
-        .map_err(|e| RuntimeError::Fatal(format!("journal: {e}")))
-}
-
-fn count(c: &mut RunCounts, r: &ItemReport) {
-    match r.status.as_str() {
-        "done" => c.done += 1,
-        "skipped" => c.skipped += 1,
-        "needs-review" => c.needs_review += 1,
-        _ => c.failed += 1,
-    }
+    c
 }

@@ -24,6 +24,11 @@ pub(crate) struct RunShared {
     pub evidence_dir: PathBuf,
     /// The DS connection, when the robot is granted DS actions.
     pub ds: Option<Arc<crate::capabilities::ds::DsBackend>>,
+    /// The mounts of the effective policy, opened once at the start of the run.
+    pub mounts: crate::capabilities::files::Mounts,
+    /// The browser, launched on the first session a robot opens (never for robots
+    /// without browser grants); shut down when the run ends.
+    pub browser: crate::capabilities::browser::BrowserRun,
 }
 
 /// The data of one item's Store.
@@ -34,10 +39,16 @@ pub(crate) struct ItemState {
     pub run: Arc<RunShared>,
     /// The dossier being handled, `None` in `finish`.
     pub item: Option<i64>,
+    /// The attempt of this item (1 for the first), for the mutation journal.
+    pub attempt: u32,
     /// What the robot wrote to stdout/stderr, forwarded to the log.
     pub output: OutputSink,
     /// DS files shown to the robot in this item, by opaque reference.
     pub ds_files: crate::capabilities::ds::FileTable,
+    /// Browser actions done in this item (goto, click, fill, select, upload): the KPI's clicks.
+    pub browser_actions: u32,
+    /// Origins the item's browser sessions reached: the KPI's tools.
+    pub tools: std::collections::BTreeSet<String>,
 }
 
 impl ItemState {

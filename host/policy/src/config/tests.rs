@@ -135,3 +135,57 @@ fn duplicate_dossier_in_queue_is_refused() {
         .to_string();
     assert!(err.contains("listed twice"), "{err}");
 }
+
+fn with_queue(queue: &str) -> String {
+    let start = OK.find("[queue]").unwrap();
+    let rest = &OK[start..];
+    let end = rest[1..].find("\n[").map_or(OK.len(), |i| start + 1 + i);
+    format!("{}[queue]\n{queue}\n{}", &OK[..start], &OK[end..])
+}
+
+#[test]
+fn a_demarche_queue_is_validated_against_the_grant() {
+    let c = parse(&with_queue(
+        "demarche = 1001\nstates = [\"en_construction\", \"en_instruction\"]\nbatch = 50\nmax-attempts = 5\nretry-backoff-ms = 200",
+    ))
+    .unwrap();
+    assert_eq!(c.queue.demarche, Some(1001));
+    assert_eq!(c.queue.states, ["en_construction", "en_instruction"]);
+    assert_eq!(c.queue.batch, Some(50));
+    assert!(c.queue.incremental);
+    assert_eq!(
+        c.queue.retry,
+        RetryPolicy {
+            max_attempts: 5,
+            backoff_ms: 200
+        }
+    );
+    let refused = |q: &str, needle: &str| {
+        let err = parse(&with_queue(q)).unwrap_err().to_string();
+        assert!(err.contains(needle), "{q}: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    };
+    refused(
+        "demarche = 2002",
+        "démarche 2002 is not in grant.ds.demarches",
+    );
+    refused("demarche = 1001\ndossiers = [1]", "not both");
+    refused(
+        "demarche = 1001\nstates = [\"acceptee\"]",
+        "`acceptee` is not a DS state",
+    );
+    refused("demarche = 1001\norder = \"random\"", "only `arrival`");
+    refused("demarche = 1001\nbatch = 0", "queue.batch");
+    refused("demarche = 1001\nmax-attempts = 0", "queue.max-attempts");
+    refused("demarche = 1001\npriority = 1", "priority");
+}
+
+#[test]
+fn the_report_baseline_must_be_positive() {
+    let text = format!("{OK}\n[report]\nbaseline-minutes = 7.5\n");
+    assert_eq!(parse(&text).unwrap().report.baseline_minutes, Some(7.5));
+    let err = parse(&format!("{OK}\n[report]\nbaseline-minutes = -1\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("report.baseline-minutes"), "{err}");
+}

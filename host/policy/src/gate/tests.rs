@@ -280,3 +280,52 @@ fn unsupported_operations_are_denied_and_audited() {
     let records = read_records(&dir.path().join("audit.jsonl")).unwrap();
     assert_eq!(records[0].decision, Decision::Deny);
 }
+
+#[test]
+fn escaping_paths_are_denied_and_backend_refusals_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gate(dir.path());
+    let read = |path| Action::FileRead {
+        mount: "reports",
+        path,
+    };
+    assert!(g.authorize(Some(1), &read("a/b.xlsx")).is_ok());
+    let d = g.authorize(Some(1), &read("../secret")).unwrap_err();
+    assert!(d.reason.contains("`..`"), "{d}");
+    let d = g.authorize(Some(1), &read("/etc/passwd")).unwrap_err();
+    assert!(d.reason.contains("absolute"), "{d}");
+    assert!(
+        g.authorize(Some(1), &Action::MountOpen { mount: "ej" })
+            .is_ok()
+    );
+    assert!(
+        g.authorize(Some(1), &Action::MountOpen { mount: "other" })
+            .is_err()
+    );
+    let write = Action::FileWrite {
+        mount: "reports",
+        path: "big.bin",
+        bytes: 9,
+    };
+    let d = g.refuse(Some(1), &write, "quota exceeded".into());
+    assert_eq!(d.reason, "quota exceeded");
+
+    let records = read_records(&dir.path().join("audit.jsonl")).unwrap();
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r.action.as_str(), r.target.as_str(), r.decision))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("read", "reports:a/b.xlsx", Decision::Allow),
+            ("read", "reports:../secret", Decision::Deny),
+            ("read", "reports:/etc/passwd", Decision::Deny),
+            ("open", "ej", Decision::Allow),
+            ("open", "other", Decision::Deny),
+            ("write", "reports:big.bin", Decision::Deny),
+        ]
+    );
+    assert_eq!(records[5].reason.as_deref(), Some("quota exceeded"));
+    assert_eq!(records[5].bytes, 9);
+}

@@ -1,8 +1,11 @@
 //! The capability glue: each WIT interface implemented on the item's Store
 //! data, each call asking the gate first.
 
+pub(crate) mod browser;
 pub(crate) mod ds;
+pub(crate) mod files;
 mod log;
+pub(crate) mod sheets;
 mod state;
 mod types;
 pub(crate) mod unsupported;

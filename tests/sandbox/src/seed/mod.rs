@@ -135,20 +135,33 @@ pub fn instructeur_email(slug: &str, groupe: i64, rank: i64) -> String {
     format!("agent{rank}.g{groupe}.{slug}@sandbox.gouv.fr")
 }
 
-/// One seeded démarche with its two groupes (two instructeurs each) and three labels.
+/// The robot's own instructeur account: a member of every groupe of its
+/// démarche, as an administration sets up the account a robot acts under.
+pub fn robot_instructeur_email(demarche: i64) -> Option<String> {
+    let (_, slug, _) = ROBOTS.iter().find(|r| r.0 == demarche)?;
+    Some(format!("robot.{slug}@sandbox.gouv.fr"))
+}
+
+/// One seeded démarche with its two groupes (two instructeurs each, plus the
+/// robot's account in both) and three labels.
 pub fn demarche(number: i64) -> Option<(DemarcheRecord, Vec<InstructeurRecord>)> {
     let (_, slug, title) = ROBOTS.iter().find(|r| r.0 == number)?;
     let (champs, annotations) = robots::descriptors(number);
-    let mut instructeurs = Vec::new();
+    let robot_id = number * 100 + 99;
+    let mut instructeurs = vec![InstructeurRecord {
+        id: robot_id,
+        email: robot_instructeur_email(number)?,
+    }];
     let groupes = (1..=2)
         .map(|g| {
-            let ids: Vec<i64> = (1..=2).map(|r| number * 100 + g * 10 + r).collect();
+            let mut ids: Vec<i64> = (1..=2).map(|r| number * 100 + g * 10 + r).collect();
             for (r, id) in ids.iter().enumerate() {
                 instructeurs.push(InstructeurRecord {
                     id: *id,
                     email: instructeur_email(slug, g, r as i64 + 1),
                 });
             }
+            ids.push(robot_id);
             GroupeRecord {
                 id: number * 10 + g,
                 number: number * 10 + g,

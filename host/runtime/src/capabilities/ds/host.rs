@@ -5,11 +5,13 @@ use pont_policy::DsAction;
 use wasmtime::component::Resource;
 
 use super::convert;
-use super::{DsRes, Kind, Transition};
+use super::journaled::{Check, content_key};
+use super::{DsRes, Kind, Prepared, Transition};
 use crate::bindings::pont::robot::ds::*;
 use crate::bindings::pont::robot::types::{AttachmentSource, Provenance};
 use crate::blob::BlobEntry;
 use crate::store::ItemState;
+use pont_ds::Expectation;
 
 macro_rules! tryds {
     ($e:expr) => {
@@ -195,6 +197,16 @@ impl Host for ItemState {
             self.prepare(dossier, DsAction::Message, body.len() as u64)
                 .await
         );
+        let operation = content_key("dossierEnvoyerMessage", body.as_bytes());
+        let check = Check::Message(&body);
+        let bytes = body.len() as u64;
+        let intent = match tryds!(
+            self.begin_mutation(&p, dossier, &operation, bytes, check)
+                .await
+        ) {
+            super::journaled::Replay::Send(id) => id,
+            super::journaled::Replay::AlreadyApplied => return Ok(Ok(())),
+        };
         let attachment = tryds!(self.upload_blob(&p, attachment).await?);
         let sent =
             p.ds.client
@@ -206,6 +218,7 @@ impl Host for ItemState {
                     correction.map(convert::correction_back),
                 )
                 .await;
+        tryds!(self.end_mutation(intent, bytes, &sent));
         Ok(sent.map(|_| ()).map_err(convert::error))
     }
 
@@ -215,43 +228,53 @@ impl Host for ItemState {
         annotations: Vec<AnnotationInput>,
     ) -> DsRes<()> {
         let bytes = annotations.iter().map(|a| a.id.len() as u64 + 16).sum();
-        let p = tryds!(self.prepare(dossier, DsAction::Annotations, bytes).await);
         let inputs: Vec<_> = annotations.into_iter().map(convert::annotation).collect();
-        let done =
+        let key = content_key(
+            "dossierModifierAnnotations",
+            format!("{inputs:?}").as_bytes(),
+        );
+        let send = move |p: Prepared| async move {
             p.ds.client
                 .modifier_annotations(&p.key, &p.instructeur, &inputs)
-                .await;
-        Ok(done.map(|_| ()).map_err(convert::error))
+                .await
+                .map(|_| ())
+        };
+        self.simple_mutation(
+            dossier,
+            DsAction::Annotations,
+            bytes,
+            &key,
+            Check::Resend,
+            send,
+        )
+        .await
     }
 
     async fn archiver(&mut self, dossier: i64) -> DsRes<()> {
-        let p = tryds!(self.prepare(dossier, DsAction::Archiver, 0).await);
-        Ok(p.ds
-            .client
-            .archiver(&p.key, &p.instructeur)
-            .await
-            .map(|_| ())
-            .map_err(convert::error))
+        let check = Check::Expect(Expectation::Archived);
+        let send = |p: Prepared| async move {
+            p.ds.client
+                .archiver(&p.key, &p.instructeur)
+                .await
+                .map(|_| ())
+        };
+        self.simple_mutation(
+            dossier,
+            DsAction::Archiver,
+            0,
+            "dossierArchiver",
+            check,
+            send,
+        )
+        .await
     }
 
     async fn ajouter_label(&mut self, dossier: i64, label_id: String) -> DsRes<()> {
-        let p = tryds!(self.prepare(dossier, DsAction::Labels, 0).await);
-        Ok(p.ds
-            .client
-            .ajouter_label(&p.key, &label_id)
-            .await
-            .map(|_| ())
-            .map_err(convert::error))
+        self.label(dossier, label_id, true).await
     }
 
     async fn supprimer_label(&mut self, dossier: i64, label_id: String) -> DsRes<()> {
-        let p = tryds!(self.prepare(dossier, DsAction::Labels, 0).await);
-        Ok(p.ds
-            .client
-            .supprimer_label(&p.key, &label_id)
-            .await
-            .map(|_| ())
-            .map_err(convert::error))
+        self.label(dossier, label_id, false).await
     }
 
     async fn attachment(&mut self, file: DsFile) -> DsRes<Resource<BlobEntry>> {
@@ -262,16 +285,14 @@ impl Host for ItemState {
             ))));
         };
         let ds = tryds!(self.ds_read("attachment", None, Some(seen.dossier)));
-        let dest = self
-            .run
-            .spool
-            .join(format!("ds-{}-{}", seen.dossier, file.reference));
-        tryds!(
-            ds.client
-                .download(&seen.file, &dest)
-                .await
-                .map_err(convert::error)
-        );
+        // Streamed to a fresh spool file (checksum checked by the client as
+        // the bytes arrive); the file is never held whole in memory.
+        let dest = BlobEntry::reserve(&self.run.spool, &format!("ds-{}-", seen.dossier));
+        let dest = tryds!(dest.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
+        if let Err(e) = ds.client.download(&seen.file, &dest).await {
+            let _ = std::fs::remove_file(&dest);
+            return Ok(Err(convert::error(e)));
+        }
         let source = Provenance::DsAttachment(AttachmentSource {
             dossier: seen.dossier,
             champ_id: seen.champ_id.clone(),

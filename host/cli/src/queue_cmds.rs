@@ -1,0 +1,184 @@
+//! `pont runs` and `pont review`: what the journal of a robot config says
+//! about past runs and about the dossiers waiting for a person.
+
+use std::io::Write;
+use std::path::Path;
+
+use pont_policy::{Manifest, RobotConfig};
+use pont_runtime::journal::{Journal, QueueStatus};
+
+use crate::exit::{Exit, Failure};
+use crate::output;
+
+/// The journal of a robot config and the robot's name in it.
+pub(crate) struct Opened {
+    pub journal: Journal,
+    pub robot: String,
+}
+
+pub(crate) fn open(config: &Path) -> Result<Opened, Failure> {
+    let config =
+        RobotConfig::load(config).map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
+    let manifest =
+        Manifest::load(&config.manifest).map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
+    let path = &config.paths.journal;
+    if !path.exists() {
+        return Err(Failure::new(
+            Exit::Fatal,
+            format!(
+                "no journal at {}: the robot has not run yet",
+                path.display()
+            ),
+        ));
+    }
+    let journal = Journal::open(path)
+        .map_err(|e| Failure::new(Exit::Fatal, format!("journal {}: {e}", path.display())))?;
+    Ok(Opened {
+        journal,
+        robot: manifest.name,
+    })
+}
+
+fn db(e: rusqlite::Error) -> Failure {
+    Failure::new(Exit::Fatal, format!("journal: {e}"))
+}
+
+pub(crate) fn runs(config: &Path, limit: u32, json: bool) -> Result<Exit, Failure> {
+    let o = open(config)?;
+    let runs = o.journal.runs(limit).map_err(db)?;
+    if json {
+        output::print_json(&runs)?;
+        return Ok(Exit::Ok);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{:<32} {:<12} {:>5} {:>7} {:>6} {:>6}  started",
+        "run", "status", "done", "skipped", "review", "failed"
+    );
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "{:<32} {:<12} {:>5} {:>7} {:>6} {:>6}  {}",
+            r.id, r.status, r.done, r.skipped, r.needs_review, r.failed, r.started_at
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+pub(crate) fn review_list(config: &Path, json: bool) -> Result<Exit, Failure> {
+    let o = open(config)?;
+    let entries = o
+        .journal
+        .queue_entries(&o.robot, &[QueueStatus::Review])
+        .map_err(db)?;
+    if json {
+        output::print_json(&entries)?;
+        return Ok(Exit::Ok);
+    }
+    let mut out = std::io::stdout().lock();
+    if entries.is_empty() {
+        let _ = writeln!(out, "the review queue of {} is empty", o.robot);
+    }
+    for e in entries {
+        let _ = writeln!(
+            out,
+            "dossier {:>8}  {} attempt(s)  {}: {}",
+            e.number,
+            e.attempts,
+            e.outcome.as_deref().unwrap_or("-"),
+            e.reason.as_deref().unwrap_or("")
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+pub(crate) fn review_show(config: &Path, number: i64, json: bool) -> Result<Exit, Failure> {
+    let o = open(config)?;
+    let Some(entry) = o.journal.queue_entry(&o.robot, number).map_err(db)? else {
+        return Err(Failure::new(
+            Exit::Fatal,
+            format!("dossier {number} is not in the journal of {}", o.robot),
+        ));
+    };
+    let mutations = o.journal.mutations(&o.robot, number, None).map_err(db)?;
+    let logs = match &entry.run_id {
+        Some(run) => o.journal.item_logs(run, number).map_err(db)?,
+        None => Vec::new(),
+    };
+    if json {
+        let logs: Vec<_> = logs
+            .iter()
+            .map(|l| serde_json::json!({"level": l.level, "message": l.message}))
+            .collect();
+        output::print_json(&serde_json::json!({
+            "entry": entry, "mutations": mutations, "logs": logs,
+        }))?;
+        return Ok(Exit::Ok);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "dossier {number}: {} after {} attempt(s), last run {}",
+        entry.status.as_str(),
+        entry.attempts,
+        entry.run_id.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        entry.outcome.as_deref().unwrap_or("-"),
+        entry.reason.as_deref().unwrap_or("")
+    );
+    let _ = writeln!(out, "DS mutations:");
+    for m in &mutations {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}  run {} attempt {}  {}",
+            m.intent_at,
+            m.operation,
+            m.status,
+            m.run_id,
+            m.attempt,
+            m.detail.as_deref().unwrap_or("")
+        );
+    }
+    let _ = writeln!(out, "log of the last run:");
+    for l in &logs {
+        let _ = writeln!(out, "  [{}] {}", l.level, l.message);
+    }
+    Ok(Exit::Ok)
+}
+
+pub(crate) fn review_dismiss(
+    config: &Path,
+    numbers: &[i64],
+    reason: &str,
+) -> Result<Exit, Failure> {
+    let o = open(config)?;
+    for n in numbers {
+        if !o.journal.dismiss(&o.robot, *n, reason).map_err(db)? {
+            return Err(Failure::new(
+                Exit::Fatal,
+                format!("dossier {n} is not in the review queue of {}", o.robot),
+            ));
+        }
+        println!("dossier {n}: dismissed");
+    }
+    Ok(Exit::Ok)
+}
+
+/// Check the dossiers are under review before a retry run takes them.
+pub(crate) fn check_under_review(config: &Path, numbers: &[i64]) -> Result<(), Failure> {
+    let o = open(config)?;
+    for n in numbers {
+        let entry = o.journal.queue_entry(&o.robot, *n).map_err(db)?;
+        if entry.is_none_or(|e| e.status != QueueStatus::Review) {
+            return Err(Failure::new(
+                Exit::Fatal,
+                format!("dossier {n} is not in the review queue of {}", o.robot),
+            ));
+        }
+    }
+    Ok(())
+}

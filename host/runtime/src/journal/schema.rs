@@ -1,0 +1,129 @@
+//! The journal's schema, versioned with `PRAGMA user_version`: each step runs
+//! once, in a transaction, so an older journal is upgraded in place and a
+//! newer one is refused rather than misread.
+
+use rusqlite::Connection;
+
+/// Schema steps, applied in order; the index + 1 is the schema version.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    robot TEXT NOT NULL,
+    plugin_digest TEXT NOT NULL,
+    config_path TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE items (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    number INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    browser_actions INTEGER NOT NULL DEFAULT 0,
+    tools INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, number, attempt)
+);
+CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    item INTEGER,
+    ts TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX logs_by_item ON logs(run_id, item);
+CREATE TABLE evidence (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    item INTEGER,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE TABLE state (
+    robot TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (robot, key)
+);
+"#,
+    // 2: the queue across runs, DS mutation intents and results, the egress
+    // ledger and the listing cursors.
+    r#"
+CREATE TABLE queue (
+    robot TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    demarche INTEGER,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT,
+    reason TEXT,
+    run_id TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (robot, number)
+);
+CREATE INDEX queue_by_status ON queue(robot, status);
+CREATE TABLE mutations (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    robot TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    detail TEXT,
+    intent_at TEXT NOT NULL,
+    result_at TEXT
+);
+CREATE INDEX mutations_by_dossier ON mutations(robot, number, operation);
+CREATE TABLE ledger (
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (run_id, source, destination)
+);
+CREATE TABLE cursors (
+    robot TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (robot, name)
+);
+ALTER TABLE items ADD COLUMN tools_used TEXT NOT NULL DEFAULT '';
+"#,
+];
+
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal schema version {version} is newer than this pont ({}); upgrade pont",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
