@@ -43,3 +43,22 @@ pub fn role(role: &str, name: &str) -> Locator {
 pub fn css(selector: &str) -> Locator {
     Locator::Css(selector.to_string())
 }
+
+impl Session {
+    /// Find the one element `locator` names and type `text` into it: the
+    /// commonest step of a form, in one call.
+    pub fn fill_in(&self, locator: &Locator, text: &str) -> Result<(), Error> {
+        self.find(locator)?.fill(text)
+    }
+
+    /// Find the one element `locator` names and click it.
+    pub fn click_on(&self, locator: &Locator) -> Result<(), Error> {
+        self.find(locator)?.click()
+    }
+
+    /// Wait up to `timeout_ms` for `locator` to be present and visible, then
+    /// return its text: for results a page reveals after a submit.
+    pub fn wait_text(&self, locator: &Locator, timeout_ms: u32) -> Result<String, Error> {
+        self.wait_for(locator, timeout_ms)?.text()
+    }
+}

@@ -47,6 +47,14 @@
 //!   (retried with backoff, then sent to review). A panic is a system failure.
 //! - **Secrets** are never given to the robot: name them (`fill-secret`,
 //!   secret headers) and the host uses them.
+//! - **Reading dossiers.** [`Item::load_dossier`] gives the item's dossier;
+//!   `Dossier::champ_labelled` / `annotation_labelled` find champs by the
+//!   label the form shows, and `ChampValue::as_text`, `as_number` and
+//!   `files` read values without a `match`. [`today`] dates reports.
+//! - **Not twice.** The host keeps DS mutations from repeating on retries;
+//!   a robot that submits to a third-party application should store what
+//!   the application answered (a reference) in [`state`] at once, and check
+//!   it first on the next attempt (see `plugins/chorus-paiement`).
 
 #![deny(missing_docs)]
 
@@ -63,11 +71,13 @@ pub mod bindings {
     });
 }
 
+mod dossier;
 mod robot;
 mod settings;
 
 pub use bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary};
 pub use bindings::pont::robot::types::{Blob, BlobInfo, Error, Provenance};
+pub use dossier::{now, today};
 pub use robot::Robot;
 pub use settings::Settings;
 
@@ -77,13 +87,9 @@ pub mod ds {
     pub use crate::bindings::pont::robot::ds::*;
 }
 
-/// Outbound HTTP to granted hosts.
-pub mod http {
-    pub use crate::bindings::pont::robot::http::*;
-}
-
 pub mod browser;
 pub mod files;
+pub mod http;
 pub mod log;
 pub mod sheets;
 pub mod state;

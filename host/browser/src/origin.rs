@@ -54,9 +54,11 @@ impl Origin {
     }
 
     /// Whether the host is one of Chromium's own service domains: denials of those are the
-    /// browser's background chatter, not something a page or robot tried.
+    /// browser's background chatter, not something a page or robot tried. Debian's Chromium
+    /// uses DuckDuckGo as its search engine and fetches its start page on its own.
     pub fn is_browser_background(&self) -> bool {
-        const SUFFIXES: [&str; 8] = [
+        const SUFFIXES: [&str; 9] = [
+            "duckduckgo.com",
             "google.com",
             "googleapis.com",
             "gstatic.com",
@@ -150,5 +152,11 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(g.is_browser_background());
         assert!(!o.is_browser_background());
+        let d = Origin::from_authority("https", "start.duckduckgo.com:443")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.is_browser_background());
+        let lookalike = Origin::from_authority("https", "notduckduckgo.com:443")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!lookalike.is_browser_background());
     }
 }

@@ -2,6 +2,7 @@
 //! A thin layer: every command calls `pont-runtime` or `pont-policy`.
 
 mod exit;
+mod grant;
 mod output;
 mod progress;
 mod queue_cmds;
@@ -140,6 +141,18 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Draft a robot config from a plugin's manifest, every request spelled
+    /// out, for the operator to review and fill in.
+    Grant {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// Its manifest, if not `pont.toml` beside it.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Write the draft to this new file instead of stdout (never overwrites).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Show what a plugin imports and exports, its SHA-256 and its manifest.
     Inspect {
         /// The plugin component (.wasm).
@@ -254,6 +267,11 @@ fn main() -> ExitCode {
             manifest,
             json,
         } => inspect(plugin, manifest, json),
+        Command::Grant {
+            plugin,
+            manifest,
+            output,
+        } => grant::grant(&plugin, manifest, output.as_deref()),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => audit_verify(file),

@@ -113,6 +113,32 @@ async fn a_robot_reads_and_accepts_dossiers_once_each() {
             "dossier {n}"
         );
     }
+    // The ledger's DS line matches what the simulator received: one item per applied
+    // mutation, and the bytes of the motivations it stored.
+    let received: usize = numbers
+        .iter()
+        .map(|n| {
+            let d = sb.world().dossier(*n).unwrap();
+            d.motivation.as_deref().map_or(0, str::len)
+        })
+        .sum();
+    let applied = sb
+        .world()
+        .mutation_log()
+        .iter()
+        .filter(|m| m.applied)
+        .count();
+    let ledger = ran.json()["ledger"].clone();
+    let ds_line = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["destination"].as_str().unwrap().starts_with("DS "))
+        .unwrap_or_else(|| panic!("no DS line in {ledger}"))
+        .clone();
+    assert!(received > 0);
+    assert_eq!(ds_line["bytes"], received, "{ledger}");
+    assert_eq!(ds_line["items"], applied, "{ledger}");
     // The token never reaches the journal, the audit log or the summary.
     for file in ["audit.jsonl", "journal.sqlite"] {
         let bytes = std::fs::read(env.path(file)).unwrap();

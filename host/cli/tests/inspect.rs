@@ -94,3 +94,69 @@ fn help_is_there_for_every_command() {
     }
     assert!(env.pont(&["run", "--help"]).stdout.contains("Exit codes:"));
 }
+
+/// `pont grant` drafts a config naming every request of the manifest, pinned to the plugin,
+/// that does not run until the operator fills in what only they know; once filled, it parses.
+#[test]
+fn grant_drafts_a_config_that_spells_out_every_request_and_grants_nothing_unfilled() {
+    let env = Env::new();
+    let plugin = pont_test_artifacts::wasm("escape");
+    let manifest = pont_test_artifacts::fixture_manifest("escape");
+    let out = env.path("draft.toml");
+    let ran = env.pont(&[
+        "grant",
+        &plugin.display().to_string(),
+        "--manifest",
+        &manifest.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let draft = std::fs::read_to_string(&out).unwrap();
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&plugin).unwrap()))
+    };
+    for needle in [
+        format!("sha256 = \"{digest}\""),
+        "[grant.http.echo]".into(),
+        "[grant.http.by-name]".into(),
+        "[grant.browser.chorus]".into(),
+        "[grant.secrets.token]".into(),
+        "[grant.mounts.data]".into(),
+        "access = \"read-only\"".into(),
+        "[grant.mounts.out]".into(),
+        "actions = [\"read\"]".into(),
+        "memory-mb = 64".into(),
+    ] {
+        assert!(draft.contains(&needle), "missing `{needle}` in:\n{draft}");
+    }
+    // Unfilled, it is refused, naming the first empty value.
+    let run = env.pont(&["run", &out.display().to_string()]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.error_line().contains("ds.instructeur"),
+        "{}",
+        run.error_line()
+    );
+    // A second draft never replaces the first.
+    let again = env.pont(&[
+        "grant",
+        &plugin.display().to_string(),
+        "--manifest",
+        &manifest.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_ne!(again.code, 0);
+    // Filled in, it is a valid robot config.
+    let filled = draft
+        .replace("origin = \"\"", "origin = \"http://127.0.0.1:9\"")
+        .replace("path = \"\"", "path = \"/srv/x\"")
+        .replace(
+            "instructeur = \"\"",
+            "instructeur = \"robot@example.gouv.fr\"",
+        )
+        .replace("demarches = []", "demarches = [101]");
+    pont_policy::RobotConfig::parse(&filled, &out).unwrap();
+}

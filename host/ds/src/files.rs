@@ -10,10 +10,14 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
 use futures_util::StreamExt as _;
 use md5::{Digest, Md5};
 use reqwest::StatusCode;
+use sha2::Sha256;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::client::DsClient;
 use crate::error::DsError;
@@ -33,6 +37,21 @@ pub struct UploadedBlob {
     /// Base64 MD5 sent.
     pub checksum: String,
 }
+
+/// A checked download: what [`DsClient::download_hashed`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    /// Bytes written.
+    pub size: u64,
+    /// SHA-256 of those bytes, computed in the same pass as DS's MD5 so the
+    /// caller need not read the file again.
+    pub sha256: [u8; 32],
+}
+
+/// Chunks each hasher may have queued. Chunks are shared (`Bytes`), so this
+/// bounds the memory held for hashing to a few socket reads, and the download
+/// waits for a hasher that falls behind instead of buffering the file.
+const HASH_QUEUE: usize = 16;
 
 fn io(context: &str, e: std::io::Error) -> DsError {
     DsError::Io(format!("{context}: {e}"))
@@ -157,6 +176,13 @@ impl DsClient {
     /// URL, possibly on another host. Expired URLs (about one hour) give
     /// [`DsError::NotFound`]: re-read the dossier for fresh ones.
     pub async fn download(&self, file: &DsFile, dest: &Path) -> Result<u64, DsError> {
+        Ok(self.download_hashed(file, dest).await?.size)
+    }
+
+    /// [`DsClient::download`], also giving the SHA-256 of the bytes. Both
+    /// hashes run on blocking threads fed as the chunks arrive, so hashing
+    /// overlaps the transfer and the file is read only once, from the socket.
+    pub async fn download_hashed(&self, file: &DsFile, dest: &Path) -> Result<Downloaded, DsError> {
         let part = part_path(dest);
         let retry = self.inner.retry;
         let mut attempt = 0;
@@ -164,11 +190,11 @@ impl DsClient {
             attempt += 1;
             let result = self.download_once(file, &part).await;
             let reason = match result {
-                Ok(size) => {
+                Ok(done) => {
                     tokio::fs::rename(&part, dest)
                         .await
                         .map_err(|e| io("rename", e))?;
-                    return Ok(size);
+                    return Ok(done);
                 }
                 Err(Download::Fatal(e)) => {
                     let _ = tokio::fs::remove_file(&part).await;
@@ -187,7 +213,7 @@ impl DsClient {
         }
     }
 
-    async fn download_once(&self, file: &DsFile, part: &Path) -> Result<u64, Download> {
+    async fn download_once(&self, file: &DsFile, part: &Path) -> Result<Downloaded, Download> {
         let response = self
             .inner
             .http
@@ -217,26 +243,31 @@ impl DsClient {
         let mut out = tokio::fs::File::create(part)
             .await
             .map_err(|e| Download::Fatal(io("create", e)))?;
-        let mut hasher = Md5::new();
+        let (md5_tx, md5) = spawn_hasher::<Md5>();
+        let (sha_tx, sha) = spawn_hasher::<Sha256>();
         let mut size = 0u64;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 Download::Transient(format!("connection lost: {}", e.without_url()))
             })?;
-            hasher.update(&chunk);
             size += chunk.len() as u64;
+            // A send fails only if a hasher is gone; joining it below reports why.
+            let _ = md5_tx.send(chunk.clone()).await;
+            let _ = sha_tx.send(chunk.clone()).await;
             out.write_all(&chunk)
                 .await
                 .map_err(|e| Download::Fatal(io("write", e)))?;
         }
+        // No fsync: the `.part` is scratch for the caller (a spool), and whoever
+        // makes it durable (a mount's atomic write) syncs its own copy.
         out.flush()
             .await
             .map_err(|e| Download::Fatal(io("flush", e)))?;
-        out.sync_all()
-            .await
-            .map_err(|e| Download::Fatal(io("sync", e)))?;
-        let actual = BASE64.encode(hasher.finalize());
+        drop((md5_tx, sha_tx));
+        let md5 = join_hasher(md5).await?;
+        let sha256 = join_hasher(sha).await?;
+        let actual = BASE64.encode(md5);
         if actual != file.checksum {
             return Err(Download::Fatal(DsError::InvalidFile(format!(
                 "checksum mismatch for {}: DS says {}, got {actual}",
@@ -249,8 +280,32 @@ impl DsClient {
                 file.filename, file.byte_size
             ))));
         }
-        Ok(size)
+        Ok(Downloaded {
+            size,
+            sha256: sha256.into(),
+        })
     }
+}
+
+/// A hasher on the blocking pool, fed chunks through a bounded queue; it
+/// returns its hasher once the sender is dropped.
+fn spawn_hasher<H: Digest + Send + 'static>() -> (mpsc::Sender<Bytes>, JoinHandle<H>) {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(HASH_QUEUE);
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut hasher = H::new();
+        while let Some(chunk) = rx.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        hasher
+    });
+    (tx, handle)
+}
+
+async fn join_hasher<H: Digest>(handle: JoinHandle<H>) -> Result<md5::digest::Output<H>, Download> {
+    handle
+        .await
+        .map(Digest::finalize)
+        .map_err(|e| Download::Fatal(DsError::Io(format!("hashing: {e}"))))
 }
 
 enum Download {

@@ -8,7 +8,7 @@
 //!   is lost is never resent blindly: the dossier is re-read first
 //!   ([`Confirmation`]).
 //! - Files: [`DsClient::upload_file`] (direct upload) and
-//!   [`DsClient::download`] (streamed, MD5 checked).
+//!   [`DsClient::download`] (streamed, MD5 checked; [`DsClient::download_hashed`] also gives the SHA-256).
 //! - Budget: every request waits for the per-token [`RateLimiter`]; `429`
 //!   answers pause all callers for as long as DS asks.
 //!
@@ -31,7 +31,7 @@ mod transport;
 
 pub use client::{DsClient, DsClientBuilder, RetryPolicy};
 pub use error::{DsError, Intent, classify_payload_error, classify_top_level};
-pub use files::{UploadedBlob, file_checksum};
+pub use files::{Downloaded, UploadedBlob, file_checksum};
 pub use limiter::{Budget, RateLimiter};
 pub use model::*;
 pub use mutations::{Confirmation, Expectation, MutationReport, Transition};

@@ -199,6 +199,18 @@ impl Mount {
         self.write_atomic(path, len, |f| io::copy(&mut reader, f))
     }
 
+    /// [`Mount::write_from_reader`] from a file: the copy into the temporary
+    /// file is done by the kernel (`copy_file_range` on Linux), which std's
+    /// `io::copy` does only between two std files, not through a buffered
+    /// reader nor into a cap-std file.
+    pub fn write_from_file(&self, path: &str, source: std::fs::File, len: u64) -> Result<()> {
+        let mut reader = source.take(len.saturating_add(1));
+        self.write_atomic(path, len, |f| {
+            let mut out = f.try_clone()?.into_std();
+            io::copy(&mut reader, &mut out)
+        })
+    }
+
     fn write_atomic(
         &self,
         raw: &str,

@@ -37,6 +37,9 @@ struct RawConfig {
     report: RawReport,
     #[serde(default)]
     settings: BTreeMap<String, String>,
+    /// Egress budgets: destination → most bytes per run.
+    #[serde(default)]
+    budgets: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +243,9 @@ pub struct RobotConfig {
     pub report: ReportConfig,
     /// Operator settings handed to the robot's `init` (never secrets).
     pub settings: BTreeMap<String, String>,
+    /// Most bytes a run may send per destination: `ds`, `mount.<name>` or an
+    /// HTTP origin. Destinations not listed are not limited.
+    pub budgets: BTreeMap<String, u64>,
 }
 
 impl RobotConfig {
@@ -310,6 +316,9 @@ impl Validator<'_> {
             ));
         }
         let queue = self.queue(raw.queue, &demarches)?;
+        let grant_mounts = self.mounts(grant.mounts)?;
+        let grant_http = self.http(grant.http)?;
+        let budgets = self.budgets(raw.budgets, &grant_mounts)?;
         Ok(RobotConfig {
             path: self.path.to_owned(),
             plugin,
@@ -322,8 +331,8 @@ impl Validator<'_> {
             grant_ds_demarches: demarches,
             grant_ds_actions: actions,
             grant_browser: self.browser(grant.browser)?,
-            grant_http: self.http(grant.http)?,
-            grant_mounts: self.mounts(grant.mounts)?,
+            grant_http,
+            grant_mounts,
             grant_secrets: self.secrets(grant.secrets)?,
             limits: self.limits(raw.limits)?,
             paths: Paths {
@@ -334,7 +343,39 @@ impl Validator<'_> {
             queue,
             report: self.report(raw.report)?,
             settings: raw.settings,
+            budgets,
         })
+    }
+
+    /// `[budgets]` keys are `ds`, `mount.<granted mount>` or an origin; the
+    /// values are byte counts. Origins are normalised so they compare with
+    /// the origins requests go to.
+    fn budgets(
+        &self,
+        raw: BTreeMap<String, u64>,
+        mounts: &BTreeMap<String, MountGrant>,
+    ) -> Result<BTreeMap<String, u64>, PolicyError> {
+        let mut out = BTreeMap::new();
+        for (key, bytes) in raw {
+            let at = format!("budgets.{key}");
+            let dest = if key == crate::budget::DS_DESTINATION {
+                key
+            } else if let Some(mount) = key.strip_prefix("mount.") {
+                if !mounts.contains_key(mount) {
+                    return Err(self.err(&at, format!("mount `{mount}` is not granted")));
+                }
+                key
+            } else if key.contains("://") {
+                self.origin(&at, &key)?.to_string()
+            } else {
+                return Err(self.err(
+                    &at,
+                    "expected `ds`, `mount.<name>` or an origin such as \"https://api.example.fr\"",
+                ));
+            };
+            out.insert(dest, bytes);
+        }
+        Ok(out)
     }
 
     fn sha256(&self, s: &str) -> Result<String, PolicyError> {

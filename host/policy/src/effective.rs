@@ -100,6 +100,8 @@ pub struct EffectivePolicy {
     pub mounts: BTreeMap<String, MountGrant>,
     pub secrets: BTreeMap<String, SecretSource>,
     pub limits: Limits,
+    /// Egress budgets of the robot config (see [`RobotConfig::budgets`]).
+    pub budgets: BTreeMap<String, u64>,
     /// Grants the robot did not ask for: not given, listed for the operator.
     pub unused_grants: Vec<String>,
 }
@@ -159,6 +161,7 @@ impl EffectivePolicy {
             mounts,
             secrets,
             limits: config.limits,
+            budgets: config.budgets.clone(),
             unused_grants: unused(manifest, config),
         })
     }

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditLog, Decision, NewRecord};
+use crate::budget::Budgets;
 use crate::effective::EffectivePolicy;
 use crate::origin::Origin;
 
@@ -270,11 +271,13 @@ pub struct Gate {
     policy: Arc<EffectivePolicy>,
     ctx: Arc<RunContext>,
     audit: Arc<Mutex<AuditLog>>,
+    budgets: Arc<Budgets>,
 }
 
 impl Gate {
     pub fn new(policy: EffectivePolicy, ctx: RunContext, audit: AuditLog) -> Self {
         Self {
+            budgets: Arc::new(Budgets::new(policy.budgets.clone())),
             policy: Arc::new(policy),
             ctx: Arc::new(ctx),
             audit: Arc::new(Mutex::new(audit)),
@@ -292,7 +295,7 @@ impl Gate {
     /// Decide one call made while handling `item` (a dossier number, or `None`
     /// outside items), audit the decision, and return a permit or the reason.
     pub fn authorize(&self, item: Option<i64>, action: &Action<'_>) -> Result<Permit, Denied> {
-        let verdict = self.decide(action);
+        let verdict = self.decide(action).and_then(|()| self.charge(action));
         self.audit_decision(item, action, verdict.as_ref().err().cloned())?;
         match verdict {
             Ok(()) => Ok(Permit {
@@ -351,11 +354,28 @@ impl Gate {
         })
     }
 
-    /// Flush the audit log to disk (end of an item, end of the run).
+    /// Flush the audit log to disk at most every `every` (end of an item).
+    pub fn sync_audit_due(&self, every: std::time::Duration) -> Result<(), String> {
+        match self.audit.lock() {
+            Ok(mut log) => log.sync_due(every).map_err(|e| e.to_string()),
+            Err(_) => Err("audit log lock poisoned".to_string()),
+        }
+    }
+
+    /// Flush the audit log to disk (end of the run).
     pub fn sync_audit(&self) -> Result<(), String> {
         match self.audit.lock() {
             Ok(mut log) => log.sync().map_err(|e| e.to_string()),
             Err(_) => Err("audit log lock poisoned".to_string()),
+        }
+    }
+
+    /// Charge an allowed call's outgoing bytes to its destination's budget.
+    fn charge(&self, action: &Action<'_>) -> Result<(), String> {
+        let bytes = action.bytes();
+        match crate::budget::destination(action) {
+            Some(dest) if bytes > 0 => self.budgets.charge(&dest, bytes),
+            _ => Ok(()),
         }
     }
 

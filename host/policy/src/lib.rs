@@ -11,6 +11,7 @@
 
 mod audit;
 mod audit_verify;
+mod budget;
 mod config;
 mod effective;
 mod error;
@@ -24,6 +25,7 @@ pub use audit::{
     AuditLog, AuditRecord, Decision, GENESIS_HASH, head_path, read_records, record_hash,
 };
 pub use audit_verify::{Break, Intact, verify_audit};
+pub use budget::{DS_DESTINATION, mount_destination};
 pub use config::{
     BrowserGrant, DS_STATES, DsSettings, Limits, MountAccess, MountGrant, OriginGrant, Paths,
     QueueConfig, QueueOrder, ReportConfig, RetryPolicy, RobotConfig, SecretSource,

@@ -107,6 +107,28 @@ impl BlobEntry {
         })
     }
 
+    /// Take over a file already in the spool whose producer hashed it while
+    /// writing it (a checked DS download), so it is not read a second time.
+    pub(crate) fn from_hashed(
+        path: PathBuf,
+        size: u64,
+        sha256: &[u8; 32],
+        file_name: &str,
+        content_type: &str,
+        source: Provenance,
+    ) -> Self {
+        Self {
+            path,
+            info: BlobInfo {
+                size,
+                sha256: hex::encode(sha256),
+                content_type: content_type.to_string(),
+                file_name: file_name.to_string(),
+                source,
+            },
+        }
+    }
+
     pub fn info(&self) -> &BlobInfo {
         &self.info
     }

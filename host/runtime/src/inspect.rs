@@ -65,7 +65,7 @@ pub fn inspect(path: &Path, manifest: Option<&Path>) -> Result<Inspection, Runti
         .imports(&engine)
         .map(|(name, item)| {
             let mut info = describe(&engine, name, &item.ty);
-            info.provided = Some(crate::linker::is_provided(name));
+            info.provided = Some(crate::linker::is_provided(name, true));
             info
         })
         .collect();

@@ -12,26 +12,41 @@ use crate::wasi::PROVIDED_WASI;
 /// The package whose interfaces are Pont's capabilities.
 const PONT_PACKAGE: &str = "pont:robot/";
 
-pub(crate) fn build(engine: &Engine) -> wasmtime::Result<Linker<ItemState>> {
+/// The `wasi:http` interfaces linked for a robot with an HTTP grant.
+const WASI_HTTP: &[&str] = &["wasi:http/types", "wasi:http/outgoing-handler"];
+
+/// The linker for one run; `wasi:http` is linked only when the robot has an
+/// HTTP grant, so other robots cannot even name it.
+pub(crate) fn build(engine: &Engine, http: bool) -> wasmtime::Result<Linker<ItemState>> {
     let mut linker = Linker::new(engine);
     crate::wasi::add_to_linker(&mut linker)?;
     Robot::add_to_linker::<ItemState, HasSelf<ItemState>>(&mut linker, |s| s)?;
+    if http {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    }
     Ok(linker)
 }
 
-/// Whether the host provides an import of this name (`ns:pkg/iface@version`).
-pub(crate) fn is_provided(import: &str) -> bool {
+/// Whether the host provides an import of this name (`ns:pkg/iface@version`),
+/// `http` saying whether the robot has an HTTP grant.
+pub(crate) fn is_provided(import: &str, http: bool) -> bool {
     let base = import.split('@').next().unwrap_or(import);
-    base.starts_with(PONT_PACKAGE) || PROVIDED_WASI.contains(&base)
+    base.starts_with(PONT_PACKAGE)
+        || PROVIDED_WASI.contains(&base)
+        || (http && WASI_HTTP.contains(&base))
 }
 
 /// The first import the host does not provide, named.
-pub(crate) fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
+pub(crate) fn check_imports(
+    engine: &Engine,
+    component: &Component,
+    http: bool,
+) -> Result<(), String> {
     let ty = component.component_type();
     let missing: Vec<String> = ty
         .imports(engine)
         .map(|(name, _)| name.to_string())
-        .filter(|name| !is_provided(name))
+        .filter(|name| !is_provided(name, http))
         .collect();
     match missing.as_slice() {
         [] => Ok(()),
@@ -54,7 +69,7 @@ fn hint(import: &str) -> &'static str {
     if import.starts_with("wasi:sockets/") {
         " (robots have no sockets: use the `http`, `ds` or `browser` capabilities)"
     } else if import.starts_with("wasi:http/") {
-        " (use the `http` capability)"
+        " (it is linked only for a robot whose manifest requests an HTTP origin and whose config grants it)"
     } else {
         ""
     }
@@ -66,10 +81,11 @@ mod tests {
 
     #[test]
     fn provided_imports_ignore_versions() {
-        assert!(is_provided("wasi:cli/stderr@0.2.6"));
-        assert!(is_provided("pont:robot/state@0.1.0"));
-        assert!(!is_provided("wasi:sockets/tcp@0.2.6"));
-        assert!(!is_provided("wasi:http/outgoing-handler@0.2.0"));
-        assert!(!is_provided("wasi:clocksX/wall-clock"));
+        assert!(is_provided("wasi:cli/stderr@0.2.6", false));
+        assert!(is_provided("pont:robot/state@0.1.0", false));
+        assert!(!is_provided("wasi:sockets/tcp@0.2.6", true));
+        assert!(!is_provided("wasi:http/outgoing-handler@0.2.0", false));
+        assert!(is_provided("wasi:http/outgoing-handler@0.2.0", true));
+        assert!(!is_provided("wasi:clocksX/wall-clock", true));
     }
 }

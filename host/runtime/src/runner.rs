@@ -192,6 +192,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         ds: prepare::ds_backend(&p)?,
         mounts: crate::capabilities::files::open_mounts(&p.policy, &p.config.path)?,
         browser: crate::capabilities::browser::BrowserRun::new(spool.path()),
+        http: crate::capabilities::http::HttpEgress::new().map_err(RuntimeError::Fatal)?,
     });
     let settings: item::Settings = Arc::new(p.config.settings.clone().into_iter().collect());
     let mut source =

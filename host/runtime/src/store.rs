@@ -29,6 +29,8 @@ pub(crate) struct RunShared {
     /// The browser, launched on the first session a robot opens (never for robots
     /// without browser grants); shut down when the run ends.
     pub browser: crate::capabilities::browser::BrowserRun,
+    /// The HTTP client of the `http` capability and `wasi:http`.
+    pub http: crate::capabilities::http::HttpEgress,
 }
 
 /// The data of one item's Store.
@@ -49,6 +51,8 @@ pub(crate) struct ItemState {
     pub browser_actions: u32,
     /// Origins the item's browser sessions reached: the KPI's tools.
     pub tools: std::collections::BTreeSet<String>,
+    /// `wasi:http` state (linked only for robots with an HTTP grant).
+    pub http_state: crate::capabilities::http::HttpState,
 }
 
 impl ItemState {

@@ -11,6 +11,7 @@
 
 pub mod annotations;
 pub mod apps;
+pub mod attachments;
 pub mod error;
 pub mod gql;
 pub mod http;
@@ -28,6 +29,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use apps::{App, AppPorts, AppRecord, AppRequest, AppsConfig};
+pub use attachments::AttachmentSpec;
 pub use error::SandboxError;
 pub use seed::{Scenario, StateMix};
 pub use world::{Faults, MutationLogEntry, RequestCount, SandboxConfig, TokenSpec, World};
@@ -55,7 +57,7 @@ impl Sandbox {
             .await
             .map_err(SandboxError::Bind)?;
         let addr = listener.local_addr().map_err(SandboxError::Bind)?;
-        let world = Arc::new(World::new(config));
+        let world = Arc::new(World::try_new(config)?);
         let _ = world.base_url.set(format!("http://{addr}"));
         let app = http::router(world.clone());
         let (tx, rx) = oneshot::channel::<()>();

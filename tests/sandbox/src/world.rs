@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::attachments::{self, AttachmentSpec};
 use crate::error::SandboxError;
 use crate::model::*;
 use crate::seed::{self, Scenario, StateMix};
@@ -70,6 +71,9 @@ pub struct SandboxConfig {
     pub port: u16,
     /// The third-party web apps (ports, delays, secrets).
     pub apps: crate::apps::AppsConfig,
+    /// Generated files added at start and on reset, e.g. one 200 MB attachment for the
+    /// streaming test and benchmark. Empty by default: hashing them is not free.
+    pub attachments: Vec<AttachmentSpec>,
 }
 
 impl Default for SandboxConfig {
@@ -83,6 +87,7 @@ impl Default for SandboxConfig {
             tokens: default_tokens(),
             port: 0,
             apps: crate::apps::AppsConfig::default(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -226,19 +231,34 @@ pub struct World {
 }
 
 impl World {
+    /// The seeded world of `config`. A configured attachment that does not fit (unknown
+    /// dossier, too large) is left out; [`World::try_new`] reports it instead.
     pub fn new(config: SandboxConfig) -> World {
+        Self::build(config).0
+    }
+
+    /// Like [`World::new`], but a configured attachment that cannot be added is an error.
+    pub fn try_new(config: SandboxConfig) -> Result<World, SandboxError> {
+        match Self::build(config) {
+            (_, Some(e)) => Err(e),
+            (w, None) => Ok(w),
+        }
+    }
+
+    fn build(config: SandboxConfig) -> (World, Option<SandboxError>) {
         let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
         let mut secret = [0u8; 32];
         let mut rng = Rng::new(nanos ^ config.seed);
         for chunk in secret.chunks_mut(8) {
             chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
         }
-        let state = build_state(config);
-        World {
+        let (state, error) = build_state(config);
+        let world = World {
             state: Mutex::new(state),
             secret,
             base_url: OnceLock::new(),
-        }
+        };
+        (world, error)
     }
 
     /// The state; a poisoned lock is recovered (a panic elsewhere must not wedge the sandbox).
@@ -253,9 +273,12 @@ impl World {
             .unwrap_or_else(|| "http://127.0.0.1".into())
     }
 
-    /// Back to the seeded world of `config` (counters, log, faults and blobs cleared).
-    pub fn reset(&self, config: SandboxConfig) {
-        *self.lock() = build_state(config);
+    /// Back to the seeded world of `config` (counters, log, faults and blobs cleared). The
+    /// error tells of a configured attachment that could not be added (the rest is reset).
+    pub fn reset(&self, config: SandboxConfig) -> Result<(), SandboxError> {
+        let (state, error) = build_state(config);
+        *self.lock() = state;
+        error.map_or(Ok(()), Err)
     }
 
     /// Replaces one démarche's dossiers by a generated scenario; returns how many were made.
@@ -413,51 +436,18 @@ impl World {
         corrupt: bool,
         filename: Option<String>,
     ) -> Result<u64, SandboxError> {
-        let mut st = self.lock();
-        let id = st.next_id();
-        let d = st
-            .dossiers
-            .get(&number)
-            .cloned()
-            .ok_or(SandboxError::UnknownDossier(number))?;
-        let dem = st
-            .demarches
-            .get(&d.demarche)
-            .cloned()
-            .ok_or(SandboxError::UnknownDossier(number))?;
-        let pj = dem
-            .champs
-            .iter()
-            .find(|c| c.kind == Kind::PieceJustificative)
-            .ok_or_else(|| SandboxError::Invalid("no pièce justificative champ".into()))?;
-        let file = Arc::new(FileRecord {
-            id,
-            filename: filename.unwrap_or_else(|| format!("piece-{number}-{id}.bin")),
-            content_type: "application/octet-stream".into(),
-            created_at: Utc::now(),
-            content: Content::Generated {
-                seed: id ^ 0xA5A5,
-                len: size,
-                corrupt,
-            },
-            checksum: OnceLock::new(),
-        });
-        let mut rec = (*d).clone();
-        for c in rec
-            .champs
-            .iter_mut()
-            .filter(|c| c.stable_id == pj.stable_id)
-        {
-            match &mut c.value {
-                Value::Files(list) => list.push(file.clone()),
-                v => *v = Value::Files(vec![file.clone()]),
-            }
-            c.updated_at = Utc::now();
-        }
-        rec.updated_at = Utc::now();
-        st.files.insert(id, file);
-        st.dossiers.insert(number, Arc::new(rec));
-        Ok(id)
+        let spec = AttachmentSpec {
+            dossier: number,
+            size,
+            corrupt,
+            filename,
+        };
+        self.attach(&spec)
+    }
+
+    /// Adds the generated file `spec` describes; returns the file id.
+    pub fn attach(&self, spec: &AttachmentSpec) -> Result<u64, SandboxError> {
+        attachments::attach(&mut self.lock(), spec)
     }
 
     /// Signed download URL of a file, valid for the configured TTL.
@@ -507,7 +497,8 @@ impl World {
     }
 }
 
-fn build_state(config: SandboxConfig) -> State {
+/// The seeded state, and the first configured attachment that could not be added, if any.
+fn build_state(config: SandboxConfig) -> (State, Option<SandboxError>) {
     let mut st = State {
         demarches: BTreeMap::new(),
         instructeurs: BTreeMap::new(),
@@ -546,7 +537,13 @@ fn build_state(config: SandboxConfig) -> State {
             install(&mut st, &dem, &sc);
         }
     }
-    st
+    let mut error = None;
+    for spec in st.config.attachments.clone() {
+        if let Err(e) = attachments::attach(&mut st, &spec) {
+            error.get_or_insert(e);
+        }
+    }
+    (st, error)
 }
 
 /// Replaces the démarche's dossiers, deleted dossiers and files with a generated scenario.

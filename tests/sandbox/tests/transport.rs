@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pont_sandbox::SandboxConfig;
+use pont_sandbox::{AttachmentSpec, SandboxConfig};
 use serde_json::{Value, json};
 
 /// Waits until at least `margin` seconds remain in the current fixed window.
@@ -249,6 +249,60 @@ async fn large_streamed_and_corrupted_attachments() {
     assert_ne!(
         pont_sandbox::util::md5_base64(&bytes),
         bad["checksum"].as_str().unwrap()
+    );
+}
+
+/// The opt-in attachment of the streaming test: a plain DS `File`, same bytes after a reset
+/// (generated from the seed), and a spec naming no dossier stops the sandbox from starting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_attachments_are_deterministic_files() {
+    let size: u64 = 3 * 1024 * 1024 + 5;
+    let env = start(SandboxConfig {
+        dossiers_per_demarche: 2,
+        attachments: vec![AttachmentSpec::new(10100001, size)],
+        ..SandboxConfig::default()
+    })
+    .await;
+    let size_text = size.to_string();
+    let find = |f: Vec<Value>| {
+        f.into_iter()
+            .find(|x| x["byteSizeBigInt"].as_str() == Some(size_text.as_str()))
+    };
+    let big = find(files(&env, 10100001).await).expect("the configured attachment");
+    assert_eq!(big["contentType"], "application/octet-stream");
+    let name = big["filename"].as_str().unwrap();
+    assert!(name.starts_with("piece-10100001-"), "{name}");
+    let mut r = env
+        .http
+        .get(big["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let mut body = Vec::new();
+    while let Some(chunk) = r.chunk().await.unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    assert_eq!(body.len() as u64, size);
+    assert_eq!(
+        pont_sandbox::util::md5_base64(&body),
+        big["checksum"].as_str().unwrap()
+    );
+    env.control("reset", json!({})).await;
+    let again = find(files(&env, 10100001).await).expect("kept by reset");
+    assert_eq!(
+        (&again["filename"], &again["checksum"]),
+        (&big["filename"], &big["checksum"])
+    );
+    let refused = pont_sandbox::Sandbox::start(SandboxConfig {
+        dossiers_per_demarche: 2,
+        attachments: vec![AttachmentSpec::new(99, 1)],
+        ..SandboxConfig::default()
+    })
+    .await;
+    assert!(
+        matches!(refused, Err(pont_sandbox::SandboxError::UnknownDossier(99))),
+        "{refused:?}"
     );
 }
 

@@ -294,13 +294,14 @@ impl Workbook {
 
     /// Save the appended rows atomically (through the mount: quota, temporary file,
     /// rename) and refresh what this handle reads. The lock is kept until drop, so
-    /// further appends by this handle stay safe.
-    pub fn save(&mut self) -> Result<()> {
+    /// further appends by this handle stay safe. Returns the bytes written (0 when
+    /// there was nothing to save), for the egress ledger.
+    pub fn save(&mut self) -> Result<u64> {
         let Some(w) = self.writer.as_mut() else {
-            return Ok(());
+            return Ok(0);
         };
         if !w.dirty {
-            return Ok(());
+            return Ok(0);
         }
         let mut bytes = Vec::new();
         umya_spreadsheet::writer::xlsx::write_writer(&w.book, &mut bytes).map_err(|e| {
@@ -310,10 +311,11 @@ impl Workbook {
                 format!("cannot write xlsx: {e}"),
             )
         })?;
+        let written = bytes.len() as u64;
         self.mount.write_bytes(&self.raw, &bytes)?;
         w.dirty = false;
         self.sheets = read::load(&self.mount, &self.raw, &self.path, self.format, bytes)?;
-        Ok(())
+        Ok(written)
     }
 }
 

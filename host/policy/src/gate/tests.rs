@@ -329,3 +329,55 @@ fn escaping_paths_are_denied_and_backend_refusals_are_audited() {
     assert_eq!(records[5].reason.as_deref(), Some("quota exceeded"));
     assert_eq!(records[5].bytes, 9);
 }
+
+#[test]
+fn a_budget_refuses_writes_past_it_and_the_refusal_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{CONFIG}\n[budgets]\n\"mount.reports\" = 1000\nds = 10\n");
+    let policy = load(MANIFEST, &config).unwrap();
+    let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
+    let ctx = RunContext {
+        run_id: "run-1".into(),
+        robot: "clerk".into(),
+        plugin_digest: "ab".repeat(32),
+    };
+    let gate = Gate::new(policy, ctx, audit);
+    let write = |bytes| Action::FileWrite {
+        mount: "reports",
+        path: "out.csv",
+        bytes,
+    };
+    assert!(gate.authorize(Some(1), &write(600)).is_ok());
+    let denied = gate.authorize(Some(1), &write(600)).unwrap_err();
+    assert!(denied.reason.contains("mount.reports"), "{}", denied.reason);
+    assert!(
+        gate.authorize(Some(1), &write(400)).is_ok(),
+        "exactly the budget"
+    );
+    // Another destination has its own budget.
+    let big_message = Action::DsMutate {
+        action: DsAction::PasserEnInstruction,
+        demarche: 1001,
+        dossier: 1,
+        bytes: 11,
+    };
+    assert!(gate.authorize(Some(1), &big_message).is_err());
+    gate.sync_audit().unwrap();
+    let records = read_records(&dir.path().join("audit.jsonl")).unwrap();
+    let denies: Vec<_> = records
+        .iter()
+        .filter(|r| r.decision == Decision::Deny)
+        .collect();
+    assert_eq!(denies.len(), 2, "{records:?}");
+    assert!(denies[0].reason.as_deref().unwrap().contains("budget"));
+}
+
+#[test]
+fn a_budget_for_an_ungranted_mount_or_an_unknown_key_is_named() {
+    let bad = format!("{CONFIG}\n[budgets]\n\"mount.elsewhere\" = 1\n");
+    let err = RobotConfig::parse(&bad, Path::new("/etc/pont/clerk.toml")).unwrap_err();
+    assert!(err.to_string().contains("budgets.mount.elsewhere"), "{err}");
+    let bad = format!("{CONFIG}\n[budgets]\nchorus = 1\n");
+    let err = RobotConfig::parse(&bad, Path::new("/etc/pont/clerk.toml")).unwrap_err();
+    assert!(err.to_string().contains("budgets.chorus"), "{err}");
+}

@@ -125,8 +125,35 @@ impl ItemState {
         if let Err(e) = self.authorize_file(action) {
             return Ok(Err(e));
         }
+        let name = mount.name().to_string();
         let done = blocking(move || work(&mount)).await?;
+        if done.is_ok() {
+            self.ledger_write(action, &name);
+        }
         Ok(done.map_err(|e| self.files_error(action, e)))
+    }
+
+    /// A write that landed is egress: it goes in the ledger under `mount.<name>`
+    /// (the same key as its `[budgets]` entry).
+    fn ledger_write(&self, action: &Action<'_>, mount: &str) {
+        if let Action::FileWrite { bytes, .. } = action {
+            self.ledger_mount_bytes(mount, *bytes);
+        }
+    }
+
+    /// Count `bytes` written to `mount` in the run's ledger (nothing for 0).
+    pub(crate) fn ledger_mount_bytes(&self, mount: &str, bytes: u64) {
+        if bytes == 0 {
+            return;
+        }
+        let dest = pont_policy::mount_destination(mount);
+        if let Err(e) = self
+            .run
+            .journal
+            .ledger_add(&self.run.run_id, "robot", &dest, bytes)
+        {
+            tracing::warn!("cannot add mount bytes to the ledger: {e}");
+        }
     }
 }
 
@@ -294,7 +321,7 @@ impl HostMount for ItemState {
                 op: "open blob",
                 source: e,
             })?;
-            m.write_from_reader(&p, std::io::BufReader::new(file), size)
+            m.write_from_file(&p, file, size)
         })
         .instrument(span)
         .await

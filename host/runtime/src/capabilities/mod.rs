@@ -4,8 +4,8 @@
 pub(crate) mod browser;
 pub(crate) mod ds;
 pub(crate) mod files;
+pub(crate) mod http;
 mod log;
 pub(crate) mod sheets;
 mod state;
 mod types;
-pub(crate) mod unsupported;

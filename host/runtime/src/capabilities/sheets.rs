@@ -199,9 +199,15 @@ impl HostWorkbook for ItemState {
         if let Err(e) = self.authorize_file(&handle.write_action()) {
             return Ok(Err(e));
         }
-        self.on_workbook(&wb, true, Workbook::save)
+        let saved = self
+            .on_workbook(&wb, true, Workbook::save)
             .instrument(span)
-            .await
+            .await?;
+        if let Ok(bytes) = saved {
+            let mount = self.table.get(&wb)?.mount.clone();
+            self.ledger_mount_bytes(&mount, bytes);
+        }
+        Ok(saved.map(|_| ()))
     }
 
     async fn drop(&mut self, wb: Resource<WorkbookHandle>) -> wasmtime::Result<()> {

@@ -43,15 +43,16 @@ impl Host for ItemState {
         if let Err(e) = check_key(&key) {
             return Ok(Err(e));
         }
-        if value.len() > MAX_VALUE {
-            return Ok(Err(Error::Invalid(format!(
-                "a state value has at most {MAX_VALUE} bytes"
-            ))));
-        }
         let action = Action::StateSet {
             key: &key,
             bytes: value.len() as u64,
         };
+        if value.len() > MAX_VALUE {
+            // Audited as a refusal: an oversized write is an attempt worth seeing.
+            let why = format!("a state value has at most {MAX_VALUE} bytes");
+            let d = self.run.gate.refuse(self.item, &action, why);
+            return Ok(Err(Error::Limit(d.reason)));
+        }
         if let Err(d) = self.authorize(&action) {
             return Ok(Err(Error::Denied(d.reason)));
         }

@@ -24,6 +24,10 @@ use crate::wasi::{self, OutputSink};
 /// Extra time past the item deadline before the host abandons a host call.
 const HOST_CALL_GRACE: Duration = Duration::from_secs(1);
 
+/// Group commit of the audit log: at most one sync per this interval while
+/// items run (the run's end always syncs).
+const AUDIT_SYNC_EVERY: Duration = Duration::from_millis(100);
+
 /// Longest wait between two attempts, whatever the backoff says.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -50,6 +54,10 @@ fn new_store(
         ds_files: Default::default(),
         browser_actions: 0,
         tools: Default::default(),
+        http_state: crate::capabilities::http::HttpState::new(crate::capabilities::http::Caller {
+            run: shared.clone(),
+            item,
+        }),
     };
     let mut store = Store::new(p.engine.engine(), state);
     store.limiter(|s| &mut s.limits);
@@ -204,7 +212,7 @@ async fn attempt_in_span(
     } else {
         tracing::info!(outcome, "dossier {number}: {reason}");
     }
-    if let Err(e) = shared.gate.sync_audit() {
+    if let Err(e) = shared.gate.sync_audit_due(AUDIT_SYNC_EVERY) {
         tracing::warn!("cannot sync the audit log: {e}");
     }
     let tools_used = Vec::from_iter(store.data().tools.iter().cloned()).join(",");
@@ -254,6 +262,11 @@ fn describe_trap(trap: &wasmtime::Error, store: &Store<ItemState>, limits: &Limi
         Some(wasmtime::Trap::Interrupt)
     ) {
         return format!("deadline of {} s exceeded", limits.item_timeout_secs);
+    }
+    // A wasm trap says what happened (stack exhausted, unreachable, …); the
+    // backtrace that wraps it is for developers and stays out of the reason.
+    if let Some(code) = trap.downcast_ref::<wasmtime::Trap>() {
+        return format!("robot trapped: {code}");
     }
     let text = one_line(trap);
     let text = text

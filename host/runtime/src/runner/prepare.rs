@@ -57,9 +57,10 @@ pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
     let component = engine
         .load_component(&bytes, cache.as_deref())
         .map_err(|e| invalid(e.to_string()))?;
-    crate::linker::check_imports(engine.engine(), &component).map_err(invalid)?;
-    let linker =
-        crate::linker::build(engine.engine()).map_err(|e| RuntimeError::Fatal(one_line(&e)))?;
+    let http = !policy.http.is_empty();
+    crate::linker::check_imports(engine.engine(), &component, http).map_err(invalid)?;
+    let linker = crate::linker::build(engine.engine(), http)
+        .map_err(|e| RuntimeError::Fatal(one_line(&e)))?;
     let pre = linker
         .instantiate_pre(&component)
         .and_then(RobotPre::new)

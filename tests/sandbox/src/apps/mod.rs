@@ -12,6 +12,7 @@ pub mod cps;
 pub mod html;
 pub mod pdf;
 pub mod referentiel;
+pub mod sirh;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -52,16 +53,19 @@ pub enum App {
     Cps,
     /// Health professional directory, a JSON API.
     Referentiel,
+    /// The agents' HR tool (SIRH): registration form returning a file number.
+    Sirh,
 }
 
 impl App {
-    pub const ALL: [App; 6] = [
+    pub const ALL: [App; 7] = [
         App::Chorus,
         App::Casier,
         App::Controle,
         App::Actes,
         App::Cps,
         App::Referentiel,
+        App::Sirh,
     ];
 
     /// Short name, as printed by the binary and used in page titles.
@@ -73,6 +77,7 @@ impl App {
             App::Actes => "actes",
             App::Cps => "cps",
             App::Referentiel => "referentiel",
+            App::Sirh => "sirh",
         }
     }
 }
@@ -87,6 +92,7 @@ pub struct AppPorts {
     pub actes: u16,
     pub cps: u16,
     pub referentiel: u16,
+    pub sirh: u16,
 }
 
 impl AppPorts {
@@ -98,6 +104,7 @@ impl AppPorts {
             App::Actes => self.actes,
             App::Cps => self.cps,
             App::Referentiel => self.referentiel,
+            App::Sirh => self.sirh,
         }
     }
 }
@@ -127,7 +134,9 @@ impl Default for AppsConfig {
             reveal_delay_ms: 300,
             controle_delay_ms: 3000,
             cps_password: "sandbox-cps-secret".into(),
-            cps_demandes: 12,
+            // As many as the sandbox seeds per démarche by default, so the tool
+            // knows every dossier of démarche 106 the demo instructs.
+            cps_demandes: 40,
             referentiel_token: Some("sandbox-referentiel".into()),
         }
     }
@@ -322,6 +331,7 @@ pub fn router(ctx: Arc<AppContext>) -> Router {
         App::Actes => actes::router(ctx.clone()),
         App::Cps => cps::router(ctx.clone()),
         App::Referentiel => referentiel::router(ctx.clone()),
+        App::Sirh => sirh::router(ctx.clone()),
     };
     let control = Router::new()
         .route("/__sandbox/records", get(get_records))

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::App;
+use crate::attachments::AttachmentSpec;
 use crate::seed::{ROBOTS, Scenario, StateMix};
 use crate::world::{Faults, TokenSpec};
 
@@ -76,8 +77,10 @@ async fn reset(State(app): State<App>, body: Option<Json<ResetBody>>) -> Respons
     if let Some(n) = b.dossiers_per_demarche {
         config.dossiers_per_demarche = n.min(crate::world::MAX_DOSSIERS);
     }
-    app.world.reset(config);
-    Json(json!({ "ok": true })).into_response()
+    match app.world.reset(config) {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => bad(e),
+    }
 }
 
 /// `demarche` is a number or a robot slug; `state` puts every dossier in one state,
@@ -177,24 +180,9 @@ async fn add_token(State(app): State<App>, Json(t): Json<TokenSpec>) -> Json<Tok
     Json(t)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AttachmentBody {
-    dossier: i64,
-    size: u64,
-    #[serde(default)]
-    corrupt: bool,
-    filename: Option<String>,
-}
-
-async fn add_attachment(State(app): State<App>, Json(b): Json<AttachmentBody>) -> Response {
-    if b.size > 1 << 32 {
-        return bad("size too large (max 4 GiB)");
-    }
-    match app
-        .world
-        .add_attachment(b.dossier, b.size, b.corrupt, b.filename)
-    {
+/// `{dossier, size?, corrupt?, filename?}`; `size` defaults to 200 MiB.
+async fn add_attachment(State(app): State<App>, Json(spec): Json<AttachmentSpec>) -> Response {
+    match app.world.attach(&spec) {
         Ok(id) => Json(json!({ "file_id": id })).into_response(),
         Err(e) => bad(e),
     }

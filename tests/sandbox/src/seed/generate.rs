@@ -125,6 +125,33 @@ fn siret(rng: &mut Rng) -> String {
         .collect()
 }
 
+/// A French IBAN as people type it (groups of four), whose check digits are right except
+/// for about one in five, so consistency robots meet both cases.
+fn iban(rng: &mut Rng) -> String {
+    let bban = format!(
+        "{:05}{:05}{:011}{:02}",
+        rng.below(100_000),
+        rng.below(100_000),
+        rng.below(100_000_000_000),
+        rng.below(100)
+    );
+    // ISO 13616: BBAN + "FR00" with letters as numbers (F=15, R=27), mod 97.
+    let digits = format!("{bban}152700");
+    let rem = digits
+        .bytes()
+        .fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97);
+    let mut check = 98 - rem;
+    if rng.below(5) == 0 {
+        check = (check + 1 + rng.below(90)) % 97 + 2;
+    }
+    let raw = format!("FR{check:02}{bban}");
+    raw.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn address(rng: &mut Rng) -> AddressData {
     let c = COMMUNES[rng.below(COMMUNES.len() as u64) as usize];
     let street = format!(
@@ -207,6 +234,8 @@ impl Gen<'_> {
                 rng.pick(&PRENOMS).copied().unwrap_or("Camille").into()
             } else if l.contains("rpps") {
                 format!("10{:09}", rng.below(1_000_000_000))
+            } else if l == "iban" {
+                iban(rng)
             } else if l.contains("engagement") {
                 format!("21{:08}", rng.below(100_000_000))
             } else if l.contains("permis") {

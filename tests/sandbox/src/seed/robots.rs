@@ -164,6 +164,14 @@ pub(super) fn descriptors(number: i64) -> (Vec<Descriptor>, Vec<Descriptor>) {
                         ],
                     },
                 ),
+                d(
+                    s(12),
+                    "Rémunération brute annuelle (€)",
+                    Kind::DecimalNumber,
+                ),
+                d(s(13), "SIRET de l’employeur", Kind::Siret),
+                d(s(14), "IBAN", Kind::Text),
+                opt(d(s(15), "RIB", Kind::PieceJustificative)),
             ],
             vec![
                 opt(d(s(501), "Cohérent", Kind::YesNo)),

@@ -193,13 +193,16 @@ impl Host for ItemState {
         attachment: Option<Resource<BlobEntry>>,
         correction: Option<CorrectionReason>,
     ) -> DsRes<()> {
-        let p = tryds!(
-            self.prepare(dossier, DsAction::Message, body.len() as u64)
-                .await
-        );
+        // The attachment leaves the host too: it counts in the gate's
+        // decision and in the ledger, not only the body.
+        let attached = match &attachment {
+            Some(blob) => self.table.get(blob)?.info().size,
+            None => 0,
+        };
+        let bytes = body.len() as u64 + attached;
+        let p = tryds!(self.prepare(dossier, DsAction::Message, bytes).await);
         let operation = content_key("dossierEnvoyerMessage", body.as_bytes());
         let check = Check::Message(&body);
-        let bytes = body.len() as u64;
         let intent = match tryds!(
             self.begin_mutation(&p, dossier, &operation, bytes, check)
                 .await
@@ -227,7 +230,7 @@ impl Host for ItemState {
         dossier: i64,
         annotations: Vec<AnnotationInput>,
     ) -> DsRes<()> {
-        let bytes = annotations.iter().map(|a| a.id.len() as u64 + 16).sum();
+        let bytes = annotations.iter().map(|a| annotation_bytes(&a.value)).sum();
         let inputs: Vec<_> = annotations.into_iter().map(convert::annotation).collect();
         let key = content_key(
             "dossierModifierAnnotations",
@@ -289,17 +292,26 @@ impl Host for ItemState {
         // the bytes arrive); the file is never held whole in memory.
         let dest = BlobEntry::reserve(&self.run.spool, &format!("ds-{}-", seen.dossier));
         let dest = tryds!(dest.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
-        if let Err(e) = ds.client.download(&seen.file, &dest).await {
-            let _ = std::fs::remove_file(&dest);
-            return Ok(Err(convert::error(e)));
-        }
+        // The client hashes the SHA-256 in the same pass as DS's MD5.
+        let done = match ds.client.download_hashed(&seen.file, &dest).await {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                return Ok(Err(convert::error(e)));
+            }
+        };
         let source = Provenance::DsAttachment(AttachmentSource {
             dossier: seen.dossier,
             champ_id: seen.champ_id.clone(),
         });
-        let entry =
-            BlobEntry::from_file(dest, &seen.file.filename, &seen.file.content_type, source);
-        let entry = tryds!(entry.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
+        let entry = BlobEntry::from_hashed(
+            dest,
+            done.size,
+            &done.sha256,
+            &seen.file.filename,
+            &seen.file.content_type,
+            source,
+        );
         Ok(Ok(self.table.push(entry)?))
     }
 }
@@ -310,4 +322,23 @@ fn deleted_page(p: pont_ds::Page<pont_ds::DeletedDossier>) -> DeletedPage {
         end_cursor: p.end_cursor,
         has_next_page: p.has_next_page,
     }
+}
+
+/// What an annotation sends out, for the ledger and the budget: its value as text.
+fn annotation_bytes(value: &AnnotationValue) -> u64 {
+    use AnnotationValue as A;
+    let n = match value {
+        A::Text(t)
+        | A::Textarea(t)
+        | A::Email(t)
+        | A::Date(t)
+        | A::Datetime(t)
+        | A::DropDown(t) => t.len(),
+        A::Checkbox(b) | A::YesNo(b) => b.to_string().len(),
+        A::Integer(i) => i.to_string().len(),
+        A::Decimal(d) => d.to_string().len(),
+        A::MultipleDropDown(list) => list.iter().map(String::len).sum(),
+        A::AddRows(_) => 0,
+    };
+    n as u64
 }

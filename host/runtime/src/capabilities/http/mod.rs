@@ -1,0 +1,347 @@
+//! The `http` capability (DESIGN §4, §5): outbound HTTP to origins the operator granted.
+//!
+//! Two doors lead here: Pont's own `pont:robot/http` interface ([`wit_host`]) and the standard
+//! `wasi:http/outgoing-handler` ([`wasi_hooks`]), linked only for robots with an HTTP grant, so
+//! ordinary Rust HTTP client code for wasm32-wasip2 works inside a robot. Both send every hop
+//! through [`Caller::hop`]:
+//! - the gate checks `scheme://host:port` against the grant (and the body against the budget);
+//!   a redirect is a new hop, checked again;
+//! - names are resolved by the host, which refuses loopback, link-local and other special
+//!   addresses a name resolves to (grant such an address literally if it is really wanted), so
+//!   a granted name cannot be pointed at the host's own services;
+//! - secrets go in by reference: a header value `Bearer {{secret:NAME}}` gets the secret's value,
+//!   and the value is cut out of whatever comes back;
+//! - request and response sizes are capped; the bytes sent are written to the egress ledger.
+
+mod redact;
+mod wasi_hooks;
+mod wit_host;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pont_policy::{Action, Origin};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument;
+
+pub(crate) use redact::Redactor;
+pub(crate) use wasi_hooks::HttpState;
+
+use crate::store::RunShared;
+
+/// Largest request body a robot may send.
+pub(crate) const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
+/// Largest response body handed to the robot in memory (`send`, `wasi:http`).
+pub(crate) const MAX_RESPONSE_BODY: u64 = 16 * 1024 * 1024;
+/// Largest response body spooled into a blob (`send-to-blob`).
+pub(crate) const MAX_BLOB_BODY: u64 = 1024 * 1024 * 1024;
+/// Redirects `send` follows, each checked by the gate.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+/// Headers the host sets itself; a robot setting them is refused.
+const HOST_HEADERS: [&str; 6] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "proxy-authorization",
+];
+
+/// Why an exchange failed, mapped to each interface's own error type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HttpFailure {
+    Denied(String),
+    Invalid(String),
+    Limit(String),
+    Unavailable(String),
+}
+
+/// The run's HTTP client: no proxy from the environment, no automatic redirects (each hop is
+/// the gate's to decide), names resolved by [`CheckedResolver`].
+#[derive(Debug, Clone)]
+pub(crate) struct HttpEgress {
+    client: reqwest::Client,
+}
+
+impl HttpEgress {
+    pub(crate) fn new() -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(CheckedResolver))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self { client })
+    }
+}
+
+/// Resolves names with the system resolver and keeps only ordinary addresses.
+#[derive(Debug)]
+struct CheckedResolver;
+
+/// A name resolved only to addresses robots may not reach by name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct ResolveRefused(String);
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> =
+                found.iter().copied().filter(|a| !special(a.ip())).collect();
+            if allowed.is_empty() {
+                let shown: Vec<String> = found.iter().map(|a| a.ip().to_string()).collect();
+                return Err(Box::new(ResolveRefused(format!(
+                    "`{host}` resolves to {} (loopback, link-local or another special address), \
+                     which a granted name may not reach; grant the address itself if it is meant",
+                    if shown.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        shown.join(", ")
+                    }
+                )))
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Addresses a name must not lead to: this host, the link, no-one, everyone.
+fn special(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return special(IpAddr::V4(v4));
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// One request as the robot asked for it, before secrets are put in.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Who is calling: the run and the item, for the gate, the audit and the ledger.
+#[derive(Clone)]
+pub(crate) struct Caller {
+    pub run: Arc<RunShared>,
+    pub item: Option<i64>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller").field("item", &self.item).finish()
+    }
+}
+
+/// The answer to one hop, with the secret values to cut out of it.
+pub(crate) struct Answer {
+    pub response: reqwest::Response,
+    pub redactor: Redactor,
+}
+
+impl Caller {
+    /// Send one request (no redirect following) through the gate.
+    pub(crate) async fn hop(&self, out: &Outgoing) -> Result<Answer, HttpFailure> {
+        let origin = Origin::parse(out.url.as_str())
+            .map_err(|e| HttpFailure::Invalid(format!("URL `{}`: {e}", out.url)))?;
+        let action = Action::HttpRequest {
+            origin: &origin,
+            method: out.method.as_str(),
+            bytes: out.body.len() as u64,
+        };
+        if out.body.len() > MAX_REQUEST_BODY {
+            let why = format!(
+                "request body of {} bytes is over the {MAX_REQUEST_BODY}-byte limit",
+                out.body.len()
+            );
+            return Err(HttpFailure::Limit(
+                self.run.gate.refuse(self.item, &action, why).reason,
+            ));
+        }
+        self.run
+            .gate
+            .authorize(self.item, &action)
+            .map_err(|d| HttpFailure::Denied(d.reason))?;
+        let (headers, secrets) = self.headers(&out.headers)?;
+        let span = tracing::info_span!("capability", capability = "http", op = %out.method, target = %origin);
+        let sent = self
+            .run
+            .http
+            .client
+            .request(out.method.clone(), out.url.clone())
+            .headers(headers)
+            .body(out.body.clone())
+            .send()
+            .instrument(span)
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(self.send_error(&action, &e)),
+        };
+        if let Err(e) = self.run.journal.ledger_add(
+            &self.run.run_id,
+            "robot",
+            &origin.to_string(),
+            out.body.len() as u64,
+        ) {
+            tracing::warn!("cannot add HTTP bytes to the ledger: {e}");
+        }
+        Ok(Answer {
+            response,
+            redactor: Redactor::new(secrets),
+        })
+    }
+
+    /// The robot's headers, checked, with `{{secret:NAME}}` references filled in by the host.
+    fn headers(&self, given: &[(String, String)]) -> Result<(HeaderMap, Vec<String>), HttpFailure> {
+        let mut map = HeaderMap::new();
+        let mut secrets = Vec::new();
+        for (name, value) in given {
+            let lower = name.to_ascii_lowercase();
+            if HOST_HEADERS.contains(&lower.as_str()) {
+                return Err(HttpFailure::Invalid(format!(
+                    "header `{name}` is set by the host"
+                )));
+            }
+            let value = self.fill_secrets(value, &mut secrets)?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpFailure::Invalid(format!("header name `{name}` is malformed")))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                HttpFailure::Invalid(format!("the value of header `{name}` is malformed"))
+            })?;
+            map.append(name, value);
+        }
+        Ok((map, secrets))
+    }
+
+    /// Replace each `{{secret:NAME}}` by the secret's value, each use through the gate.
+    fn fill_secrets(&self, value: &str, used: &mut Vec<String>) -> Result<String, HttpFailure> {
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(start) = rest.find("{{secret:") {
+            let after = &rest[start + "{{secret:".len()..];
+            let Some(end) = after.find("}}") else {
+                return Err(HttpFailure::Invalid(
+                    "unterminated `{{secret:` reference in a header".into(),
+                ));
+            };
+            let name = after[..end].trim();
+            out.push_str(&rest[..start]);
+            let secret = self.secret(name)?;
+            out.push_str(&secret);
+            used.push(secret);
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn secret(&self, name: &str) -> Result<String, HttpFailure> {
+        let action = Action::SecretUse {
+            name,
+            purpose: "http",
+        };
+        self.run
+            .gate
+            .authorize(self.item, &action)
+            .map_err(|d| HttpFailure::Denied(d.reason))?;
+        let source = self
+            .run
+            .gate
+            .policy()
+            .secrets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| HttpFailure::Denied(format!("not granted: secret `{name}`")))?;
+        crate::capabilities::ds::read_secret(&source)
+            .map_err(|e| HttpFailure::Unavailable(format!("secret `{name}`: {e}")))
+    }
+
+    /// A transport error; a refused name resolution is a denial, audited as one.
+    fn send_error(&self, action: &Action<'_>, e: &reqwest::Error) -> HttpFailure {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(s) = source {
+            if let Some(refused) = s.downcast_ref::<ResolveRefused>() {
+                let d = self.run.gate.refuse(self.item, action, refused.0.clone());
+                return HttpFailure::Denied(d.reason);
+            }
+            source = s.source();
+        }
+        let kind = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "failed"
+        };
+        HttpFailure::Unavailable(format!("HTTP request to {} {kind}", action_target(action)))
+    }
+}
+
+fn action_target(action: &Action<'_>) -> String {
+    match action {
+        Action::HttpRequest { origin, .. } => origin.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The response headers, redacted, as pairs.
+pub(crate) fn header_pairs(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let v = redactor.whole(v.as_bytes());
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::special;
+
+    #[test]
+    fn special_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(special(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["10.1.2.3", "192.0.2.10", "2001:db8::1"] {
+            assert!(!special(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
