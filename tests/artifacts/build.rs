@@ -12,7 +12,7 @@ fn main() {
         .join("../..")
         .canonicalize()
         .expect("repository root");
-    let target_dir = root.join("target/guests");
+    let target_dir = guest_target_dir(&root);
     for workspace in ["plugins", "tests/fixtures"] {
         let dir = root.join(workspace);
         watch(&dir);
@@ -28,6 +28,18 @@ fn main() {
         root.display().to_string()
     );
     std::fs::write(out.join("paths.rs"), code).expect("writing paths.rs");
+}
+
+/// The guests build beside the host's own output: under `CARGO_TARGET_DIR`
+/// when the caller set one (CI keeps it outside the clone as a build cache),
+/// otherwise under the repository's `target/`.
+fn guest_target_dir(root: &Path) -> PathBuf {
+    println!("cargo::rerun-if-env-changed=CARGO_TARGET_DIR");
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => root.join("target"),
+    }
+    .join("guests")
 }
 
 /// Tell cargo to rerun when any source file of the guests changes.

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Env, Ran};
+use pont_sandbox::Sandbox;
 use pont_sandbox::apps::App;
 use pont_sandbox::model::State;
 use pont_sandbox::seed::robot_instructeur_email;
-use pont_sandbox::{Sandbox, SandboxConfig, Scenario, StateMix};
 use pont_test_artifacts::{fixture_manifest, wasm};
 
 const TOKEN_VAR: &str = "PONT_TEST_DS_TOKEN";
@@ -187,24 +187,7 @@ fn setup(sb: &Sandbox, with_browser: bool) -> Setup {
 }
 
 async fn sandbox(dossiers: usize) -> Sandbox {
-    let sb = Sandbox::start(SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&Scenario {
-            demarche: DEMARCHE,
-            dossiers,
-            seed: 3,
-            states: StateMix::only(State::EnConstruction),
-            deleted: 0,
-            pending_deleted: 0,
-        })
-        .unwrap();
-    sb
+    common::seeded_sandbox(DEMARCHE, dossiers, 3, State::EnConstruction).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

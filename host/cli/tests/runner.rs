@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{Env, Ran};
 use pont_sandbox::model::State;
 use pont_sandbox::seed::robot_instructeur_email;
-use pont_sandbox::{Faults, Sandbox, SandboxConfig, Scenario, StateMix};
+use pont_sandbox::{Faults, Sandbox};
 use pont_test_artifacts::{fixture_manifest, wasm};
 use rusqlite::Connection;
 
@@ -24,24 +24,7 @@ const DEMARCHE: i64 = 101;
 /// The sandbox with `dossiers` en construction in démarche 101, and a rate
 /// limit out of the way (the limiter has its own tests).
 async fn world(dossiers: usize) -> Sandbox {
-    let sb = Sandbox::start(SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&Scenario {
-            demarche: DEMARCHE,
-            dossiers,
-            seed: 11,
-            states: StateMix::only(State::EnConstruction),
-            deleted: 0,
-            pending_deleted: 0,
-        })
-        .unwrap();
-    sb
+    common::seeded_sandbox(DEMARCHE, dossiers, 11, State::EnConstruction).await
 }
 
 /// A config running the scripted robot; `queue` and `settings` are TOML

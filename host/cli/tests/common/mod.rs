@@ -91,3 +91,32 @@ impl Env {
             .collect()
     }
 }
+
+/// A sandbox whose `demarche` holds `dossiers` in `state`, generated from
+/// `seed` (the other démarches are empty), with DS's rate limit out of the
+/// way (the limiter has its own tests).
+pub async fn seeded_sandbox(
+    demarche: i64,
+    dossiers: usize,
+    seed: u64,
+    state: pont_sandbox::model::State,
+) -> pont_sandbox::Sandbox {
+    let sb = pont_sandbox::Sandbox::start(pont_sandbox::SandboxConfig {
+        dossiers_per_demarche: 0,
+        rate_limit: 1_000_000,
+        ..pont_sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    sb.world()
+        .seed_scenario(&pont_sandbox::Scenario {
+            demarche,
+            dossiers,
+            seed,
+            states: pont_sandbox::StateMix::only(state),
+            deleted: 0,
+            pending_deleted: 0,
+        })
+        .unwrap();
+    sb
+}

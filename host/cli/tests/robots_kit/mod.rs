@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pont_ds::{ChampValue, Dossier, DossierFilter, DsClient};
+use pont_sandbox::Sandbox;
 use pont_sandbox::apps::App;
 use pont_sandbox::model::State;
-use pont_sandbox::{Sandbox, SandboxConfig, Scenario, StateMix};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
@@ -24,24 +24,7 @@ pub const TOKEN_VAR: &str = "PONT_TEST_DS_TOKEN";
 /// A sandbox whose démarche holds `dossiers` en instruction (the other
 /// démarches are empty), with DS's rate limit out of the way.
 pub async fn sandbox(demarche: i64, dossiers: usize) -> Sandbox {
-    let sb = Sandbox::start(SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&Scenario {
-            demarche,
-            dossiers,
-            seed: 8,
-            states: StateMix::only(State::EnInstruction),
-            deleted: 0,
-            pending_deleted: 0,
-        })
-        .unwrap();
-    sb
+    crate::common::seeded_sandbox(demarche, dossiers, 8, State::EnInstruction).await
 }
 
 pub fn client(sb: &Sandbox) -> DsClient {
