@@ -8,33 +8,41 @@
 //! yield the same type with the same guarantees.
 //!
 //! File shape (every group table is required, so that "nothing applies" is a
-//! deliberate answer rather than a forgotten table):
+//! deliberate answer rather than a forgotten table; `[quadrant]` is optional):
 //!
 //! ```toml
 //! [case]                      # optional
 //! name = "Carte professionnelle VTC"
 //! stated-score = 25           # optional: what the source printed
 //!
-//! [repetitive]
-//! level = 3                   # points of the chosen level, or omit
-//! lines = ["combine-applications", "costly-errors"]
+//! [repetitive]                # keys: see grid::GRID
+//! lines = ["several-apps-no-api", "undetected-errors"]
 //!
 //! [expertise]
-//! lines = ["line-1", "line-2"]
+//! lines = ["low-training", "copy-paste"]
 //!
 //! [usual-tools]
-//! lines = ["line-1", "line-2", "line-3"]
+//! lines = ["not-interconnected", "gui-only", "shared-third-party-app"]
 //!
 //! [replicability]
-//! level = 2                   # 2: within my organisation, 3: beyond it
-//! lines = ["reuse-existing-robot"]
+//! lines = ["replicate-within"]
+//!
+//! [quadrant]                  # optional: the gains x costs chart
+//! gains = "high"              # "high" or "low"
+//! costs = "high"
 //! ```
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::grid::{Group, GroupId, Line, MAX_SCORE};
+use super::quadrant::Placement;
+
+/// Largest answers file read: a filled-in grid is well under 4 KiB, so this
+/// only stops a wrong path (a log, a disk image) from being read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 
 /// Why answers could not be read or accepted. Every message is one line.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +54,12 @@ pub enum AssessError {
         path: PathBuf,
         /// What the OS said.
         error: std::io::Error,
+    },
+    /// The answers file is larger than any filled-in grid.
+    #[error("answers file {path} is larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
     },
     /// The file is not valid TOML, or does not have the expected shape.
     #[error("answers file, {}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
@@ -90,10 +104,7 @@ pub struct RawCase {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
-    /// Points of the chosen level, for groups that have levels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<u32>,
-    /// Keys of the cumulative lines that apply.
+    /// Keys of the lines that apply.
     #[serde(default)]
     pub lines: Vec<String>,
 }
@@ -113,6 +124,9 @@ pub struct RawAnswers {
     pub usual_tools: RawGroup,
     /// Group 4.
     pub replicability: RawGroup,
+    /// Optional place on the gains x costs chart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quadrant: Option<Placement>,
 }
 
 impl RawAnswers {
@@ -147,7 +161,11 @@ impl RawAnswers {
         // Groups are checked in grid order, so the first problem reported is in the earliest group.
         let [a, b, c, d] = GroupId::ALL.map(|id| validate_group(id.def(), self.group(id)));
         let groups = [a?, b?, c?, d?];
-        Ok(Answers { case, groups })
+        Ok(Answers {
+            case,
+            groups,
+            placement: self.quadrant,
+        })
     }
 }
 
@@ -162,11 +180,10 @@ pub struct Case {
     pub stated_score: Option<u32>,
 }
 
-/// A group's validated answer: which level, which extras.
+/// A group's validated answer: which of its lines apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupAnswer {
     group: GroupId,
-    level: Option<usize>,
     ticked: Vec<bool>,
 }
 
@@ -176,23 +193,18 @@ impl GroupAnswer {
         self.group
     }
 
-    /// The chosen level, if any.
-    pub fn level(&self) -> Option<&'static Line> {
-        self.level.map(|i| &self.group.def().levels[i])
-    }
-
-    /// The cumulative lines that apply, in grid order.
+    /// The lines that apply, in grid order.
     pub fn lines(&self) -> impl Iterator<Item = &'static Line> + '_ {
         let def = self.group.def();
         self.ticked
             .iter()
-            .zip(def.extras)
+            .zip(def.lines)
             .filter_map(|(t, l)| t.then_some(l))
     }
 
-    /// Points this answer gives: the level's plus every applying line's.
+    /// Points this answer gives: the sum of its lines' points.
     pub fn points(&self) -> u32 {
-        self.level().map_or(0, |l| l.points) + self.lines().map(|l| l.points).sum::<u32>()
+        self.lines().map(|l| l.points).sum()
     }
 }
 
@@ -201,6 +213,7 @@ impl GroupAnswer {
 pub struct Answers {
     case: Case,
     groups: [GroupAnswer; 4],
+    placement: Option<Placement>,
 }
 
 impl Answers {
@@ -209,13 +222,10 @@ impl Answers {
         RawAnswers::from_toml_str(text)?.validate()
     }
 
-    /// Read, parse and validate a TOML answers file.
+    /// Read, parse and validate a TOML answers file of at most
+    /// [`MAX_FILE_BYTES`].
     pub fn load(path: &Path) -> Result<Self, AssessError> {
-        let text = std::fs::read_to_string(path).map_err(|error| AssessError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        Self::from_toml_str(&text)
+        Self::from_toml_str(&read_bounded(path)?)
     }
 
     /// The case description.
@@ -228,6 +238,11 @@ impl Answers {
         &self.groups[id.index()]
     }
 
+    /// Where the case stands on the gains x costs chart, if answered.
+    pub fn placement(&self) -> Option<Placement> {
+        self.placement
+    }
+
     /// Back to the raw shape, e.g. to save an interactive session as TOML.
     pub fn to_raw(&self) -> RawAnswers {
         let mut raw = RawAnswers {
@@ -236,14 +251,11 @@ impl Answers {
                 note: self.case.note.clone(),
                 stated_score: self.case.stated_score,
             }),
+            quadrant: self.placement,
             ..RawAnswers::default()
         };
         for id in GroupId::ALL {
-            let answer = self.group(id);
-            *raw.group_mut(id) = RawGroup {
-                level: answer.level().map(|l| l.points),
-                lines: answer.lines().map(|l| l.key.to_string()).collect(),
-            };
+            raw.group_mut(id).lines = self.group(id).lines().map(|l| l.key.to_string()).collect();
         }
         raw
     }
@@ -253,6 +265,28 @@ impl Answers {
         // RawAnswers only holds strings, integers and tables: serialising cannot fail.
         toml::to_string(&self.to_raw()).unwrap_or_default()
     }
+}
+
+fn read_bounded(path: &Path) -> Result<String, AssessError> {
+    let read = |error| AssessError::Read {
+        path: path.to_path_buf(),
+        error,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(AssessError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })
 }
 
 fn validate_case(raw: RawCase) -> Result<Case, AssessError> {
@@ -275,40 +309,45 @@ fn validate_group(def: &'static Group, raw: &RawGroup) -> Result<GroupAnswer, As
         group: def.key,
         problem,
     };
-    let level = match raw.level {
-        None => None,
-        Some(p) if def.levels.is_empty() => {
-            return Err(problem(format!(
-                "has no levels, `level = {p}` does not apply"
-            )));
-        }
-        Some(p) => Some(def.level_by_points(p).ok_or_else(|| {
-            problem(format!(
-                "level {p} is not one of {}",
-                join(def.levels.iter().map(|l| l.points.to_string()))
-            ))
-        })?),
-    };
-    let mut ticked = vec![false; def.extras.len()];
+    let mut ticked = vec![false; def.lines.len()];
     for key in &raw.lines {
-        let i = def.extra_by_key(key).ok_or_else(|| {
+        let i = def.line_by_key(key).ok_or_else(|| {
             problem(format!(
                 "unknown line \"{key}\", expected one of {}",
-                join(def.extras.iter().map(|l| l.key.to_string()))
+                join(def.lines.iter().map(|l| l.key))
             ))
         })?;
         if std::mem::replace(&mut ticked[i], true) {
             return Err(problem(format!("line \"{key}\" is listed twice")));
         }
     }
+    check_choices(def, &ticked).map_err(problem)?;
     Ok(GroupAnswer {
         group: def.id,
-        level,
         ticked,
     })
 }
 
-fn join(items: impl Iterator<Item = String>) -> String {
+/// At most one line of each of the group's choices may apply.
+fn check_choices(def: &Group, ticked: &[bool]) -> Result<(), String> {
+    for (c, what) in def.choices.iter().enumerate() {
+        let mut taken = def
+            .lines
+            .iter()
+            .zip(ticked)
+            .filter(|(l, t)| **t && l.choice == Some(c))
+            .map(|(l, _)| l);
+        if let (Some(first), Some(second)) = (taken.next(), taken.next()) {
+            return Err(format!(
+                "\"{}\" (+{}) and \"{}\" (+{}) cannot both apply: the grid takes {what}",
+                first.key, first.points, second.key, second.points
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.collect::<Vec<_>>().join(", ")
 }
 

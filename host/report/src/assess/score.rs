@@ -1,27 +1,15 @@
 //! Scoring validated answers: total, per-group subtotals, quadrant, text.
 //!
-//! The quadrant is Pont's own reading: the guide's quadrant definition was not
-//! available to us. We split the grid into two axes that the groups already
-//! suggest and call an axis "high" when it reaches half of its maximum:
-//!
-//! - **value** = groups 1 + 2 (repetitive manipulations, expertise; max 24):
-//!   how much there is to gain by automating the task at all;
-//! - **robot fit** = groups 3 + 4 (usual tools cannot automate,
-//!   replicability; max 13): how much the task needs a *robot* rather than
-//!   the usual tools, and how far the robot can be reused.
-//!
-//! Half is inclusive (12/24 is high; on the odd maximum 13, 7 is high and 6
-//! is not) so that a case exactly on the line is looked at, not dismissed.
+//! The score is the guide's: the sum of the lines that apply, out of 37. The
+//! quadrant is not derived from the score (the guide does not link the two);
+//! it is the cell of the gains x costs chart the answers place the case in
+//! (see [`super::quadrant`]), or absent when they do not.
 
 use std::fmt::{self, Write as _};
 
 use super::answers::Answers;
-use super::grid::{GRID, GroupId, MAX_SCORE};
-
-/// The groups that make up the *value* axis.
-pub const VALUE_GROUPS: [GroupId; 2] = [GroupId::Repetitive, GroupId::Expertise];
-/// The groups that make up the *robot fit* axis.
-pub const FIT_GROUPS: [GroupId; 2] = [GroupId::UsualTools, GroupId::Replicability];
+use super::grid::{GroupId, MAX_SCORE};
+use super::quadrant::{Placement, Quadrant};
 
 /// Points obtained out of a maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,66 +20,9 @@ pub struct Points {
     pub max: u32,
 }
 
-impl Points {
-    /// Whether the points reach half of the maximum (inclusive).
-    pub fn is_high(self) -> bool {
-        2 * self.got >= self.max
-    }
-}
-
 impl fmt::Display for Points {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.got, self.max)
-    }
-}
-
-/// Where a case falls on the value × robot-fit plane (Pont's reading).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quadrant {
-    /// High value, high robot fit: a candidate for a robot.
-    Robotise,
-    /// High value, low robot fit: worth automating, but look at the usual
-    /// tools (DS features, API, spreadsheet) before a robot.
-    AutomateOtherwise,
-    /// Low value, high robot fit: only if an existing robot covers it cheaply.
-    Opportunistic,
-    /// Low value, low robot fit: leave it manual for now.
-    NotNow,
-}
-
-impl Quadrant {
-    /// Place a case from its two axes.
-    pub fn from_axes(value: Points, fit: Points) -> Self {
-        match (value.is_high(), fit.is_high()) {
-            (true, true) => Quadrant::Robotise,
-            (true, false) => Quadrant::AutomateOtherwise,
-            (false, true) => Quadrant::Opportunistic,
-            (false, false) => Quadrant::NotNow,
-        }
-    }
-
-    /// Short name, stable for scripts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Quadrant::Robotise => "robotise",
-            Quadrant::AutomateOtherwise => "automate-otherwise",
-            Quadrant::Opportunistic => "opportunistic",
-            Quadrant::NotNow => "not-now",
-        }
-    }
-
-    /// One-sentence advice shown to the person assessing.
-    pub fn advice(self) -> &'static str {
-        match self {
-            Quadrant::Robotise => "high value and a robot fits: a good candidate for a robot",
-            Quadrant::AutomateOtherwise => {
-                "high value but weak robot fit: try DS features, the API or usual tools first"
-            }
-            Quadrant::Opportunistic => {
-                "low value but robot-shaped: worth it only by reusing an existing robot"
-            }
-            Quadrant::NotNow => "low value and weak robot fit: leave it manual for now",
-        }
     }
 }
 
@@ -111,12 +42,10 @@ pub struct Assessment {
     pub groups: [GroupScore; 4],
     /// Total score and the grid's maximum (37).
     pub total: Points,
-    /// The value axis (groups 1 + 2).
-    pub value: Points,
-    /// The robot-fit axis (groups 3 + 4).
-    pub fit: Points,
-    /// The quadrant the axes put the case in.
-    pub quadrant: Quadrant,
+    /// The gains and costs answered, if any.
+    pub placement: Option<Placement>,
+    /// The chart's cell for them.
+    pub quadrant: Option<Quadrant>,
 }
 
 /// Score validated answers.
@@ -128,41 +57,34 @@ pub fn assess(answers: &Answers) -> Assessment {
             max: id.def().max(),
         },
     });
-    let sum = |ids: &[GroupId]| Points {
-        got: ids.iter().map(|id| groups[id.index()].points.got).sum(),
-        max: ids.iter().map(|id| groups[id.index()].points.max).sum(),
+    let total = Points {
+        got: groups.iter().map(|g| g.points.got).sum(),
+        max: groups.iter().map(|g| g.points.max).sum(),
     };
-    let total = sum(&GroupId::ALL);
     debug_assert_eq!(total.max, MAX_SCORE);
-    let value = sum(&VALUE_GROUPS);
-    let fit = sum(&FIT_GROUPS);
+    let placement = answers.placement();
     Assessment {
         groups,
         total,
-        value,
-        fit,
-        quadrant: Quadrant::from_axes(value, fit),
+        placement,
+        quadrant: placement.map(Placement::quadrant),
     }
 }
 
-/// Plain-text report: case, each group's lines and subtotal, score, quadrant.
+/// Plain-text report: case, each group's subtotal and lines, total, quadrant.
 pub fn render(answers: &Answers, assessment: &Assessment) -> String {
     let mut out = String::new();
     let case = answers.case();
     let title = case.name.as_deref().unwrap_or("unnamed case");
     // Writing to a String cannot fail.
-    let _ = writeln!(out, "Opportunity grid: {title}");
+    let _ = writeln!(out, "Use-case assessment: {title}");
     if let Some(note) = &case.note {
         let _ = writeln!(out, "  note: {note}");
     }
-    for (i, score) in assessment.groups.iter().enumerate() {
-        render_group(&mut out, answers, i, score);
+    for (n, score) in assessment.groups.iter().enumerate() {
+        render_group(&mut out, answers, n + 1, score);
     }
-    let _ = writeln!(
-        out,
-        "Score: {} / {}",
-        assessment.total.got, assessment.total.max
-    );
+    let _ = writeln!(out, "Total: {}", assessment.total);
     if let Some(stated) = case.stated_score
         && stated != assessment.total.got
     {
@@ -172,28 +94,29 @@ pub fn render(answers: &Answers, assessment: &Assessment) -> String {
             assessment.total.got
         );
     }
-    let _ = writeln!(
-        out,
-        "Quadrant: {} (value {}, robot fit {}): {}",
-        assessment.quadrant.name(),
-        assessment.value,
-        assessment.fit,
-        assessment.quadrant.advice()
-    );
+    render_quadrant(&mut out, assessment);
     out
 }
 
-fn render_group(out: &mut String, answers: &Answers, i: usize, score: &GroupScore) {
-    let def = &GRID[i];
-    let _ = writeln!(
-        out,
-        "  {}. {:<30} {:>5}",
-        i + 1,
-        def.title,
-        score.points.to_string()
-    );
-    let answer = answers.group(score.group);
-    for line in answer.level().into_iter().chain(answer.lines()) {
-        let _ = writeln!(out, "       +{} {}", line.points, line.label);
+fn render_group(out: &mut String, answers: &Answers, n: usize, score: &GroupScore) {
+    let points = score.points.to_string();
+    let _ = writeln!(out, "  {n}. {points:>5}  {}", score.group.def().title);
+    for line in answers.group(score.group).lines() {
+        let _ = writeln!(out, "           +{} {}", line.points, line.label);
+    }
+}
+
+fn render_quadrant(out: &mut String, assessment: &Assessment) {
+    match assessment.placement {
+        Some(p) => {
+            let q = p.quadrant();
+            let _ = writeln!(out, "Quadrant: {q} (gains {}, costs {})", p.gains, p.costs);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Quadrant: not placed (answer [quadrant] gains and costs, \"high\" or \"low\")"
+            );
+        }
     }
 }
