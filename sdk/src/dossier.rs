@@ -5,8 +5,10 @@
 //! see it, so labels are the natural key; ids (`Champ-…`) stay available on
 //! each [`Champ`] for when a démarche has two champs with one label.
 
-use crate::Item;
-use crate::bindings::pont::robot::ds::{self, Champ, ChampValue, Dossier, DsError, DsFile};
+use crate::bindings::pont::robot::ds::{
+    self, AnnotationInput, AnnotationValue, Champ, ChampValue, Dossier, DsError, DsFile,
+};
+use crate::{Failure, Item};
 
 impl Dossier {
     /// The first champ whose label is `label` (surrounding spaces ignored).
@@ -17,6 +19,24 @@ impl Dossier {
     /// The first annotation (private champ of the instructeurs) labelled `label`.
     pub fn annotation_labelled(&self, label: &str) -> Option<&Champ> {
         find(&self.annotations, label)
+    }
+
+    /// The input that writes `value` into the annotation labelled `label`,
+    /// for `ds::modifier_annotations`. No such annotation means the robot
+    /// was pointed at a démarche it was not written for: a business failure
+    /// naming the label, not retried.
+    pub fn annotation_input(
+        &self,
+        label: &str,
+        value: AnnotationValue,
+    ) -> Result<AnnotationInput, Failure> {
+        let annotation = self.annotation_labelled(label).ok_or_else(|| {
+            Failure::Business(format!("annotation « {label} » absente de la démarche"))
+        })?;
+        Ok(AnnotationInput {
+            id: annotation.id.clone(),
+            value,
+        })
     }
 }
 
@@ -118,6 +138,53 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::civil_from_days;
+    use crate::Failure;
+    use crate::bindings::pont::robot::ds::{
+        AnnotationValue, Champ, ChampValue, Demandeur, Dossier, DossierState,
+    };
+
+    fn dossier(annotations: &[(&str, &str)]) -> Dossier {
+        let champ = |(id, label): &(&str, &str)| Champ {
+            id: id.to_string(),
+            label: label.to_string(),
+            value: ChampValue::Empty,
+            rows: Vec::new(),
+        };
+        Dossier {
+            number: 7,
+            id: "RG9zc2llci03".into(),
+            demarche: 1,
+            state: DossierState::EnInstruction,
+            archived: false,
+            date_depot: None,
+            date_derniere_modification: "2026-01-01T00:00:00Z".into(),
+            date_passage_en_instruction: None,
+            date_traitement: None,
+            usager_email: "usager@example.org".into(),
+            demandeur: Demandeur::None,
+            groupe_instructeur: 1,
+            motivation: None,
+            labels: Vec::new(),
+            champs: Vec::new(),
+            annotations: annotations.iter().map(champ).collect(),
+        }
+    }
+
+    #[test]
+    fn annotation_input_by_label() {
+        let d = dossier(&[("Champ-1", "Transmis"), ("Champ-2", " Date de saisie ")]);
+        let input = d
+            .annotation_input("Date de saisie", AnnotationValue::Date("2026-02-03".into()))
+            .expect("annotation present");
+        assert_eq!(input.id, "Champ-2");
+        assert!(matches!(input.value, AnnotationValue::Date(ref v) if v == "2026-02-03"));
+        match d.annotation_input("Numéro", AnnotationValue::Checkbox(true)) {
+            Err(Failure::Business(m)) => {
+                assert_eq!(m, "annotation « Numéro » absente de la démarche")
+            }
+            other => panic!("expected a business failure, got {other:?}"),
+        }
+    }
 
     #[test]
     fn civil_dates() {

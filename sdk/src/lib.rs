@@ -22,8 +22,7 @@
 //!     }
 //!
 //!     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
-//!         let seen = state::increment("greeted")
-//!             .map_err(|e| Failure::System(format!("state: {e:?}")))?;
+//!         let seen = state::increment("greeted").map_err(pont_sdk::system("state"))?;
 //!         log::info(&format!("{} dossier {}", self.greeting, item.number));
 //!         Ok(Outcome::Done(format!("greeted ({seen} so far)")))
 //!     }
@@ -45,12 +44,21 @@
 //! - **Failures.** [`Failure::Business`] means the dossier itself is the
 //!   problem (not retried). [`Failure::System`] means an application failed
 //!   (retried with backoff, then sent to review). A panic is a system failure.
+//!   [`ds_failure`] and [`system`] turn an error into either, in a `map_err`.
 //! - **Secrets** are never given to the robot: name them (`fill-secret`,
 //!   secret headers) and the host uses them.
 //! - **Reading dossiers.** [`Item::load_dossier`] gives the item's dossier;
 //!   `Dossier::champ_labelled` / `annotation_labelled` find champs by the
-//!   label the form shows, and `ChampValue::as_text`, `as_number` and
-//!   `files` read values without a `match`. [`today`] dates reports.
+//!   label the form shows, `annotation_input` builds what
+//!   `ds::modifier_annotations` takes, and `ChampValue::as_text`,
+//!   `as_number` and `files` read values without a `match`. [`today`] dates
+//!   reports.
+//! - **Already so is done.** `Dossier::ensure_en_instruction`,
+//!   [`ds::ensure_label`] and [`ds::ensure_no_label`] succeed when DS is
+//!   already as asked.
+//! - **Waiting is not failing.** [`wait_for`] ends the item with
+//!   [`Outcome::Waiting`]: the host feeds it again later, and no attempt is
+//!   used.
 //! - **Not twice.** The host keeps DS mutations from repeating on retries;
 //!   a robot that submits to a third-party application should store what
 //!   the application answered (a reference) in [`state`] at once, and check
@@ -72,19 +80,27 @@ pub mod bindings {
 }
 
 mod dossier;
+mod ensure;
+mod failure;
 mod robot;
 mod settings;
+mod wait;
 
-pub use bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary};
+pub use bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary, Wait};
 pub use bindings::pont::robot::types::{Blob, BlobInfo, Error, Provenance};
 pub use dossier::{now, today};
+pub use failure::{ds_failure, system};
 pub use robot::Robot;
 pub use settings::Settings;
+pub use wait::{wait_for, wait_until_ms};
 
 /// The DS capability: démarches, dossiers, state changes, messages,
-/// annotations, labels and attachments. See the WIT `ds` interface.
+/// annotations, labels and attachments. See the WIT `ds` interface. Beside
+/// the raw calls, [`ensure_label`](ds::ensure_label) and
+/// [`ensure_no_label`](ds::ensure_no_label) treat "already so" as done.
 pub mod ds {
     pub use crate::bindings::pont::robot::ds::*;
+    pub use crate::ensure::{ensure_label, ensure_no_label};
 }
 
 pub mod browser;

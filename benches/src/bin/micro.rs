@@ -151,6 +151,8 @@ fn benches(c: &mut Criterion) {
                     number: 1,
                     demarche: None,
                     attempt: 1,
+                    episode: 1,
+                    episode_reason: None,
                     dossier: None,
                 };
                 let started = Instant::now();

@@ -24,8 +24,13 @@ use crate::session::{Session, SessionParts};
 pub struct BrowserConfig {
     pub chromedriver: PathBuf,
     pub chromium: PathBuf,
-    /// Concurrent sessions allowed; opening one more is a [`BrowserError::Limit`].
+    /// Concurrent sessions allowed; opening one more waits for a free one
+    /// up to `session_wait`, then is a [`BrowserError::Limit`].
     pub max_sessions: usize,
+    /// How long opening a session waits for a free one (zero: not at all).
+    /// Robots sharing the browser queue instead of failing; the item's own
+    /// deadline bounds the wait too.
+    pub session_wait: Duration,
     /// Where downloads land, one sub-directory per session. `None`: inside the browser's
     /// private temp directory (removed with the browser).
     pub spool_dir: Option<PathBuf>,
@@ -41,6 +46,7 @@ impl Default for BrowserConfig {
             chromedriver: "/usr/bin/chromedriver".into(),
             chromium: "/usr/bin/chromium".into(),
             max_sessions: 4,
+            session_wait: Duration::ZERO,
             spool_dir: None,
             action_timeout: Duration::from_secs(5),
             page_load_timeout: Duration::from_secs(30),
@@ -127,6 +133,26 @@ impl Browser {
         self.driver.pid()
     }
 
+    /// A session slot: at once, or the first to free up within `session_wait`.
+    async fn free_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        let full = || {
+            BrowserError::Limit(format!(
+                "{} browser sessions open (waited {} ms for one)",
+                self.config.max_sessions,
+                self.config.session_wait.as_millis()
+            ))
+        };
+        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+            return Ok(slot);
+        }
+        match tokio::time::timeout(self.config.session_wait, self.slots.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(slot)) => Ok(slot),
+            _ => Err(full()),
+        }
+    }
+
     /// Opens a session: its proxy, a fresh profile, a Chromium behind both.
     #[tracing::instrument(name = "browser.open_session", skip_all)]
     pub async fn open_session(&self, opts: SessionOptions) -> Result<Session> {
@@ -135,12 +161,7 @@ impl Browser {
                 "invalid stable-id attribute".into(),
             ));
         }
-        let slot = self.slots.clone().try_acquire_owned().map_err(|_| {
-            BrowserError::Limit(format!(
-                "{} browser sessions open",
-                self.config.max_sessions
-            ))
-        })?;
+        let slot = self.free_slot().await?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let profile = tempfile::Builder::new()
             .prefix(&format!("session-{id}-"))

@@ -222,3 +222,39 @@ async fn session_cap_and_no_process_outlives_browser() {
     assert!(err.is_some(), "a session of a dropped browser still works");
     drop(s3);
 }
+
+/// With `session_wait`, a session above the cap waits for one to close
+/// instead of failing; past the wait it is a limit error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_above_the_cap_waits_for_a_free_one() {
+    let config = pont_browser::BrowserConfig {
+        max_sessions: 1,
+        session_wait: Duration::from_millis(1500),
+        ..pont_browser::BrowserConfig::default()
+    };
+    let b = pont_browser::Browser::launch(config)
+        .await
+        .unwrap_or_else(|e| panic!("launch: {e}"));
+    let open = || {
+        b.open_session(pont_browser::SessionOptions::new(Arc::new(
+            pont_browser::AllowList::default(),
+        )))
+    };
+    let first = open().await.unwrap_or_else(|e| panic!("{e}"));
+    // Nobody frees the slot: the wait ends in a limit error naming it.
+    let started = std::time::Instant::now();
+    let refused = open().await.err();
+    assert!(
+        matches!(&refused, Some(BrowserError::Limit(m)) if m.contains("waited")),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+    // The first session closes while the second waits: the second gets it.
+    let closer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        first.close().await;
+    });
+    let second = open().await.unwrap_or_else(|e| panic!("waited, then: {e}"));
+    closer.await.unwrap();
+    second.close().await;
+}

@@ -14,7 +14,8 @@ pub(crate) const HELP: &str = "Exit codes:
   5  the robot requests something its config does not grant
   6  the plugin is not a usable component
   7  the plugin is not trusted: digest differs from the pin, or not signed by a trusted key
-  8  `pont audit verify`: the audit file was tampered with";
+  8  `pont audit verify`: the audit file was tampered with, or its seal is
+     missing, garbled or does not match it";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {

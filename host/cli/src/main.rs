@@ -1,6 +1,7 @@
 //! `pont`: run, inspect and (later) sign, audit and report Pont robots.
 //! A thin layer: every command calls `pont-runtime` or `pont-policy`.
 
+mod audit_cmd;
 mod exit;
 mod grant;
 mod output;
@@ -206,13 +207,22 @@ enum ReviewCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Check an audit file's hash chain (and its sealed head): exit 0 when
-    /// intact, otherwise name the first record altered, removed, inserted or
-    /// reordered.
+    /// Check an audit file's hash chain and hold its end against its seals
+    /// (the head `<file>.head` and the journal's copy): exit 0 when intact,
+    /// otherwise name the first record altered, removed, inserted or
+    /// reordered, or the seal that does not match.
     #[command(after_help = exit::HELP)]
     Verify {
-        /// The audit file (JSON lines).
-        file: PathBuf,
+        /// The audit file (JSON lines); taken from `--config` if omitted.
+        #[arg(required_unless_present = "config")]
+        file: Option<PathBuf>,
+        /// The robot config: its audit file and its journal, whose copy of
+        /// the seal is checked (the check to rely on; see the README).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The journal holding the seal, instead of the one the head names.
+        #[arg(long, conflicts_with = "config")]
+        journal: Option<PathBuf>,
     },
 }
 
@@ -273,8 +283,13 @@ fn main() -> ExitCode {
             output,
         } => grant::grant(&plugin, manifest, output.as_deref()),
         Command::Audit {
-            command: AuditCommand::Verify { file },
-        } => audit_verify(file),
+            command:
+                AuditCommand::Verify {
+                    file,
+                    config,
+                    journal,
+                },
+        } => audit_cmd::verify(file, config, journal),
     };
     match result {
         Ok(code) => code.into(),
@@ -368,27 +383,4 @@ fn inspect(plugin: PathBuf, manifest: Option<PathBuf>, json: bool) -> Result<Exi
         output::print_inspection(&inspection);
     }
     Ok(Exit::Ok)
-}
-
-fn audit_verify(file: PathBuf) -> Result<Exit, exit::Failure> {
-    match pont_policy::verify_audit(&file) {
-        Ok(intact) => {
-            let seal = if intact.sealed {
-                "sealed".to_string()
-            } else {
-                format!("{} records after the last seal", intact.unsealed_tail)
-            };
-            println!(
-                "{}: intact ({} records, {seal})",
-                file.display(),
-                intact.records
-            );
-            Ok(Exit::Ok)
-        }
-        Err(pont_policy::Break::Unreadable(e)) => Err(exit::Failure::new(Exit::Fatal, e)),
-        Err(b) => Err(exit::Failure::new(
-            Exit::AuditBroken,
-            format!("{}: {b}", file.display()),
-        )),
-    }
 }

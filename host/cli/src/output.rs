@@ -1,6 +1,6 @@
 //! What `pont` prints: logs on stderr, results on stdout.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use pont_runtime::{Inspection, RunReport};
 use tracing_subscriber::EnvFilter;
@@ -19,12 +19,20 @@ pub(crate) fn init_logging(json: bool, verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_env("PONT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(colour_wanted());
     if json {
         builder.json().init();
     } else {
         builder.with_target(false).init();
     }
+}
+
+/// Colours only for a person at a terminal: a log file or a pipe would keep the escape codes
+/// as noise, and a non-empty `NO_COLOR` (no-color.org) turns them off everywhere.
+fn colour_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
@@ -42,22 +50,35 @@ pub(crate) fn print_run(r: &RunReport) {
         r.robot, r.run_id, r.plugin_sha256
     );
     for item in &r.items {
+        let until = item
+            .wake_at
+            .as_deref()
+            .map(|t| format!(" until {t}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  dossier {:>8}  {:<12} {:<8} {} ({} ms)",
+            "  dossier {:>8}  {:<12} {:<8} {}{until} ({} ms)",
             item.number, item.status, item.outcome, item.reason, item.duration_ms
         );
     }
     let _ = writeln!(
         out,
-        "outcomes: {} done, {} skipped, {} needs review, {} failed  ({} items, {} ms)",
+        "outcomes: {} done, {} skipped, {} needs review, {} waiting, {} failed  ({} items, {} ms)",
         r.done,
         r.skipped,
         r.needs_review,
+        r.waiting,
         r.failed,
         r.items.len(),
         r.duration_ms
     );
+    if r.waiting_later > 0 {
+        let _ = writeln!(
+            out,
+            "{} dossier(s) still waiting past this run, fed by a later one (`pont runs` lists them)",
+            r.waiting_later
+        );
+    }
     if r.to_review > 0 {
         let _ = writeln!(
             out,

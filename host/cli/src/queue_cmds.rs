@@ -63,6 +63,28 @@ pub(crate) fn runs(config: &Path, limit: u32, json: bool) -> Result<Exit, Failur
             r.id, r.status, r.done, r.skipped, r.needs_review, r.failed, r.started_at
         );
     }
+    print_waiting(&mut out, &o)
+}
+
+/// The dossiers waiting for something outside the robot, with their deadline.
+fn print_waiting(out: &mut impl Write, o: &Opened) -> Result<Exit, Failure> {
+    let waiting = o
+        .journal
+        .queue_entries(&o.robot, &[QueueStatus::Waiting])
+        .map_err(db)?;
+    if waiting.is_empty() {
+        return Ok(Exit::Ok);
+    }
+    let _ = writeln!(out, "waiting ({}):", waiting.len());
+    for e in waiting {
+        let _ = writeln!(
+            out,
+            "  dossier {:>8}  until {}  {}",
+            e.number,
+            e.wake_at.as_deref().unwrap_or("-"),
+            e.reason.as_deref().unwrap_or("")
+        );
+    }
     Ok(Exit::Ok)
 }
 
@@ -101,7 +123,10 @@ pub(crate) fn review_show(config: &Path, number: i64, json: bool) -> Result<Exit
             format!("dossier {number} is not in the journal of {}", o.robot),
         ));
     };
-    let mutations = o.journal.mutations(&o.robot, number, None).map_err(db)?;
+    let mutations = o
+        .journal
+        .mutations(&o.robot, number, None, None)
+        .map_err(db)?;
     let logs = match &entry.run_id {
         Some(run) => o.journal.item_logs(run, number).map_err(db)?,
         None => Vec::new(),
@@ -130,15 +155,24 @@ pub(crate) fn review_show(config: &Path, number: i64, json: bool) -> Result<Exit
         entry.outcome.as_deref().unwrap_or("-"),
         entry.reason.as_deref().unwrap_or("")
     );
+    if entry.episode > 1 {
+        let _ = writeln!(
+            out,
+            "  episode {}: {}",
+            entry.episode,
+            entry.episode_reason.as_deref().unwrap_or("")
+        );
+    }
     let _ = writeln!(out, "DS mutations:");
     for m in &mutations {
         let _ = writeln!(
             out,
-            "  {}  {}  {}  run {} attempt {}  {}",
+            "  {}  {}  {}  run {} episode {} attempt {}  {}",
             m.intent_at,
             m.operation,
             m.status,
             m.run_id,
+            m.episode,
             m.attempt,
             m.detail.as_deref().unwrap_or("")
         );

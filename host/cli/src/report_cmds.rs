@@ -41,9 +41,11 @@ fn journal_time(t: &DateTime<Utc>) -> String {
 /// clicks and tools add up over attempts; the last attempt gives the
 /// outcome. Skipped dossiers had nothing to do and are not counted.
 fn measures(rows: &[AttemptRow]) -> Vec<ItemMeasure> {
-    let mut by_dossier: BTreeMap<i64, Vec<&AttemptRow>> = BTreeMap::new();
+    // One measure per episode of a dossier: a corrected dossier handled
+    // again is a second piece of work.
+    let mut by_dossier: BTreeMap<(i64, u32), Vec<&AttemptRow>> = BTreeMap::new();
     for r in rows {
-        by_dossier.entry(r.number).or_default().push(r);
+        by_dossier.entry((r.number, r.episode)).or_default().push(r);
     }
     let mut out = Vec::new();
     for attempts in by_dossier.values() {
@@ -52,7 +54,8 @@ fn measures(rows: &[AttemptRow]) -> Vec<ItemMeasure> {
         };
         let outcome = match last.status.as_str() {
             "done" => Outcome::Done,
-            "skipped" => continue,
+            // Skipped, or still waiting at the period's end: no outcome yet.
+            "skipped" | "waiting" => continue,
             "needs-review" => Outcome::Review,
             _ => Outcome::Failed,
         };
@@ -71,6 +74,7 @@ fn measures(rows: &[AttemptRow]) -> Vec<ItemMeasure> {
         out.push(ItemMeasure {
             started_at,
             duration_ms: attempts.iter().map(|a| a.duration_ms).sum(),
+            external_ms: attempts.iter().map(|a| a.wait_ms).sum(),
             clicks: attempts.iter().map(|a| a.browser_actions).sum(),
             tools,
             outcome,

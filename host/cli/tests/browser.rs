@@ -191,12 +191,12 @@ async fn a_robot_fills_the_chorus_subsidy_form_from_a_dossier() {
     };
     assert_eq!(r["objet"], objet.as_str());
 
-    // KPIs: goto, select, 3 fills, click, 3 fills, click; one application.
+    // KPIs: goto, select, 3 fills, click, 3 fills, click; DS and one application.
     let (actions, tools, used) = kpis(&env);
     assert_eq!(actions, 10);
     assert_eq!(
-        (tools, used.as_str()),
-        (1, sb.app_url(App::Chorus).as_str())
+        (tools, used),
+        (2, format!("ds,{}", sb.app_url(App::Chorus)))
     );
     assert_eq!(item["browser_actions"], 10);
     // The bytes sent to Chorus are in the egress ledger.

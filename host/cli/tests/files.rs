@@ -287,3 +287,37 @@ fn an_ej_is_found_in_a_ten_thousand_row_base() {
         "row 7323: Fournisseur 7321|2100007321|10981.5"
     );
 }
+
+/// Items appending to one workbook at once queue for its write lock: none
+/// fails with "locked", and every row is there once.
+#[test]
+fn parallel_items_appending_to_one_workbook_wait_for_its_lock() {
+    let numbers: Vec<i64> = (1001..=1006).collect();
+    let (env, cfg) = setup(&numbers, "");
+    let path = env.path("reports/activite.xlsx");
+    write_report(&path);
+    let ran = env.pont(&[
+        "run",
+        "--allow-unsigned",
+        "--json",
+        "--parallel",
+        "3",
+        cfg.to_str().unwrap(),
+    ]);
+    ran.assert_no_panic();
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let summary = ran.json();
+    assert_eq!(summary["done"], 6, "{summary}");
+    // No item failed on the lock and was retried: each took one attempt.
+    for item in summary["items"].as_array().unwrap() {
+        assert_eq!(item["attempt"], 1, "{item}");
+    }
+    let book = umya_spreadsheet::reader::xlsx::read(&path).unwrap();
+    let ws = book.sheet_by_name("Suivi").unwrap();
+    let mut got: Vec<String> = (2..=ws.highest_row()).map(|r| ws.value((1, r))).collect();
+    got.sort();
+    let mut want: Vec<String> = ["900", "901"].iter().map(|s| s.to_string()).collect();
+    want.extend(numbers.iter().map(|n| n.to_string()));
+    want.sort();
+    assert_eq!(got, want);
+}

@@ -14,7 +14,9 @@ use std::path::Path;
 
 use common::Env;
 use pont_ds::{ChampValue, CorrectionReason, Dossier, DossierState};
-use pont_sandbox::{App, AppsConfig, Sandbox};
+use pont_sandbox::{
+    App, ApplicantEdit, AppsConfig, ChampEdit, ChampValue as ApplicantValue, Sandbox,
+};
 use pont_test_artifacts::{plugin_manifest, wasm};
 use robots_common as rc;
 
@@ -294,4 +296,76 @@ fn check_sheets(
         assert_eq!(result, want, "{n}");
         assert_eq!(reference.starts_with("AG-"), ok, "{n}: {reference}");
     }
+}
+
+/// An IBAN with valid check digits, the applicant's corrected one.
+const GOOD_IBAN: &str = "FR76 3000 6000 0112 3456 7890 189";
+
+/// The guide's loop: an inconsistent declaration gets a correction request;
+/// the applicant corrects it in DS (which resolves the request); the next
+/// run handles the dossier as a new episode and passes it en instruction.
+/// DS saw exactly one correction request and one passage for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrected_declaration_is_checked_again_and_passed() {
+    let apps = AppsConfig {
+        reveal_delay_ms: 100,
+        ..AppsConfig::default()
+    };
+    let sb = rc::sandbox(DEMARCHE, 10, 104, apps).await;
+    let before = rc::dossiers(&sb, DEMARCHE).await;
+    // A declaration whose only faults the applicant can fix by typing.
+    let fixable = ["IBAN", "Rémunération brute annuelle (€)"];
+    let (number, anomalies) = before
+        .iter()
+        .map(|(n, d)| (*n, expected_anomalies(d)))
+        .find(|(_, a)| !a.is_empty() && a.iter().all(|c| fixable.contains(c)))
+        .expect("a declaration with a fixable anomaly in the seed");
+    let env = Env::new();
+    let cfg = config(&env, &sb);
+    let first = rc::run(&cfg, &[], &[]).await;
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(
+        rc::applied(&sb, "dossierEnvoyerMessage").get(&number),
+        Some(&1)
+    );
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut edits = Vec::new();
+    for champ in &anomalies {
+        let value = match *champ {
+            "IBAN" => ApplicantValue::Text(GOOD_IBAN.into()),
+            _ => ApplicantValue::Decimal(38_500.0),
+        };
+        edits.push(ChampEdit::label(*champ, value));
+    }
+    let outcome = sb
+        .applicant_edit(number, ApplicantEdit::Champs(edits))
+        .unwrap();
+    assert!(outcome.correction_resolved, "the edit answers the request");
+
+    let second = rc::run(&cfg, &[], &[]).await;
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    let summary = second.json();
+    let items = summary["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the corrected dossier: {summary}");
+    assert_eq!(items[0]["number"], number);
+    assert!(
+        items[0]["reason"].as_str().unwrap().starts_with("cohérent"),
+        "{summary}"
+    );
+    assert_eq!(
+        rc::applied(&sb, "dossierEnvoyerMessage").get(&number),
+        Some(&1)
+    );
+    assert_eq!(
+        rc::applied(&sb, "dossierPasserEnInstruction").get(&number),
+        Some(&1)
+    );
+    let after = rc::dossiers(&sb, DEMARCHE).await;
+    assert_eq!(after[&number].state, DossierState::EnInstruction);
+    assert_eq!(
+        rc::annotation(&after[&number], "Cohérent"),
+        &ChampValue::YesNo(true)
+    );
+    sb.shutdown().await;
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::error::DsError;
 use crate::limiter::{Budget, RateLimiter};
+use crate::limits::DsLimits;
 
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,7 @@ pub(crate) struct Inner {
     pub(crate) limiter: Arc<RateLimiter>,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
+    pub(crate) limits: DsLimits,
 }
 
 /// An asynchronous DS client. Cheap to clone; clones share the HTTP
@@ -84,6 +86,7 @@ pub struct DsClientBuilder {
     retry: RetryPolicy,
     timeout: Duration,
     connect_timeout: Duration,
+    limits: DsLimits,
 }
 
 impl DsClient {
@@ -99,12 +102,18 @@ impl DsClient {
             // DS stops a query after 30 s; leave room for the answer.
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            limits: DsLimits::default(),
         }
     }
 
     /// The limiter this client draws from.
     pub fn limiter(&self) -> &Arc<RateLimiter> {
         &self.inner.limiter
+    }
+
+    /// The bounds this client puts on what DS sends.
+    pub fn limits(&self) -> DsLimits {
+        self.inner.limits
     }
 }
 
@@ -141,12 +150,23 @@ impl DsClientBuilder {
         self
     }
 
+    /// Bounds on answer and download sizes and on listing length
+    /// (default [`DsLimits::default`]).
+    pub fn limits(mut self, limits: DsLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<DsClient, DsError> {
         let endpoint = reqwest::Url::parse(&self.endpoint)
             .map_err(|e| DsError::Config(format!("endpoint URL: {e}")))?;
         if self.token.0.trim().is_empty() {
             return Err(DsError::Config("empty token".into()));
+        }
+        let l = self.limits;
+        if l.max_response_bytes == 0 || l.max_download_bytes == 0 || l.max_pages == 0 {
+            return Err(DsError::Config("every DS limit must be above 0".into()));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -164,6 +184,7 @@ impl DsClientBuilder {
             limiter,
             retry: self.retry,
             timeout: self.timeout,
+            limits: self.limits,
         };
         Ok(DsClient {
             inner: Arc::new(inner),

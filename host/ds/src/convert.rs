@@ -175,7 +175,16 @@ macro_rules! dossier_conversions {
                     D::PersonneMorale(e) => Demandeur::PersonneMorale(etablissement!(e)),
                     _ => Demandeur::None,
                 };
+                let dernier_message_usager = d
+                    .messages
+                    .iter()
+                    .filter(|m| m.email == d.usager.email)
+                    .map(|m| m.created_at.clone())
+                    .max();
                 crate::model::Dossier {
+                    dernier_message_usager,
+                    date_derniere_modification_champs: Some(d.date_derniere_modification_champs),
+                    date_derniere_correction_en_attente: d.date_derniere_correction_en_attente,
                     id: d.id,
                     number: d.number,
                     demarche: d.demarche.number,
@@ -369,6 +378,21 @@ mod tests {
         let json = format!("{{\"dossier\": {raw}}}");
         let data: get_dossier::ResponseData = serde_json::from_str(&json).expect("fixture decodes");
         data.dossier.into()
+    }
+
+    #[test]
+    fn the_applicants_last_message_and_champs_date_are_kept() {
+        let d = fixture();
+        // Only the usager's own message counts, not the instructeur's.
+        assert_eq!(
+            d.dernier_message_usager.as_deref(),
+            Some("2026-01-12T08:15:00+01:00")
+        );
+        assert_eq!(
+            d.date_derniere_modification_champs.as_deref(),
+            Some("2026-01-11T09:00:00+01:00")
+        );
+        assert_eq!(d.date_derniere_correction_en_attente, None);
     }
 
     #[test]

@@ -73,6 +73,14 @@ pub enum DsError {
     /// DS's answer did not have the expected shape.
     #[error("unexpected answer from DS: {0}")]
     Decode(String),
+    /// DS's answer passed one of the client's [`crate::DsLimits`] (a body
+    /// or file too large, a listing too long). Retrying would meet it again.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// DS's pages do not lead anywhere: more are announced but the cursor is
+    /// missing, did not advance, or came back. The listing ends here.
+    #[error("broken pagination: {0}")]
+    Pagination(String),
     /// A local file could not be read or written.
     #[error("local file: {0}")]
     Io(String),
@@ -102,6 +110,8 @@ impl DsError {
             Self::Unavailable(_) => "unavailable",
             Self::OutcomeUnknown { .. } => "outcome_unknown",
             Self::Decode(_) => "decode",
+            Self::Limit(_) => "limit",
+            Self::Pagination(_) => "pagination",
             Self::Io(_) => "io",
             Self::Config(_) => "config",
         }

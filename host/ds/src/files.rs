@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::DsClient;
 use crate::error::DsError;
+use crate::limits::DownloadCap;
 use crate::model::{DossierKey, DsFile};
 use crate::ops;
 use crate::ops::create_direct_upload as cdu;
@@ -175,6 +176,11 @@ impl DsClient {
     /// The URL is fetched without the bearer token: it is a signed storage
     /// URL, possibly on another host. Expired URLs (about one hour) give
     /// [`DsError::NotFound`]: re-read the dossier for fresh ones.
+    ///
+    /// The transfer stops as soon as it passes the size DS declared
+    /// ([`DsError::InvalidFile`]) or [`crate::DsLimits::max_download_bytes`]
+    /// ([`DsError::Limit`]), so a lying storage cannot fill the disk. A
+    /// declared size of 0 is read as unknown: only the cap applies.
     pub async fn download(&self, file: &DsFile, dest: &Path) -> Result<u64, DsError> {
         Ok(self.download_hashed(file, dest).await?.size)
     }
@@ -184,11 +190,12 @@ impl DsClient {
     /// overlaps the transfer and the file is read only once, from the socket.
     pub async fn download_hashed(&self, file: &DsFile, dest: &Path) -> Result<Downloaded, DsError> {
         let part = part_path(dest);
+        let cap = DownloadCap::new(file, &self.inner.limits)?;
         let retry = self.inner.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.download_once(file, &part).await;
+            let result = self.download_once(file, cap, &part).await;
             let reason = match result {
                 Ok(done) => {
                     tokio::fs::rename(&part, dest)
@@ -213,7 +220,12 @@ impl DsClient {
         }
     }
 
-    async fn download_once(&self, file: &DsFile, part: &Path) -> Result<Downloaded, Download> {
+    async fn download_once(
+        &self,
+        file: &DsFile,
+        cap: DownloadCap,
+        part: &Path,
+    ) -> Result<Downloaded, Download> {
         let response = self
             .inner
             .http
@@ -240,6 +252,9 @@ impl DsClient {
                 ))));
             }
         }
+        if let Some(len) = response.content_length() {
+            cap.check(file, len).map_err(Download::Fatal)?;
+        }
         let mut out = tokio::fs::File::create(part)
             .await
             .map_err(|e| Download::Fatal(io("create", e)))?;
@@ -252,6 +267,7 @@ impl DsClient {
                 Download::Transient(format!("connection lost: {}", e.without_url()))
             })?;
             size += chunk.len() as u64;
+            cap.check(file, size).map_err(Download::Fatal)?;
             // A send fails only if a hasher is gone; joining it below reports why.
             let _ = md5_tx.send(chunk.clone()).await;
             let _ = sha_tx.send(chunk.clone()).await;

@@ -290,6 +290,12 @@ pub struct Dossier {
     pub date_depot: String,
     /// Last change of anything in the dossier (DS's `updated_at`).
     pub date_derniere_modification: String,
+    /// Last change of the applicant's champs (annotations do not count).
+    pub date_derniere_modification_champs: Option<String>,
+    /// The pending correction request's date, while one waits for the applicant.
+    pub date_derniere_correction_en_attente: Option<String>,
+    /// When the applicant (the usager's account) last wrote a message.
+    pub dernier_message_usager: Option<String>,
     /// Last passage en instruction.
     pub date_passage_en_instruction: Option<String>,
     /// Decision date.

@@ -6,6 +6,7 @@ use crate::model::{
     DeletedDossier, Demarche, Dossier, DossierFilter, DossierKey, DossierState, Message, Page,
 };
 use crate::ops;
+use crate::paging::check_page;
 
 /// DS's page size cap.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -35,6 +36,12 @@ impl DossierStatus {
     }
 }
 
+/// A page, unless its cursor cannot lead further (see [`check_page`]).
+fn checked<T>(after: Option<&str>, page: Page<T>) -> Result<Page<T>, DsError> {
+    check_page(after, &page)?;
+    Ok(page)
+}
+
 fn page_size(first: Option<u32>) -> i64 {
     i64::from(first.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE))
 }
@@ -49,17 +56,20 @@ macro_rules! deleted_page {
         };
         let data = $self.query::<ops::$op>(vars).await?;
         let conn = data.demarche.$field;
-        Ok(Page {
-            items: conn
-                .nodes
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .map(DeletedDossier::from)
-                .collect(),
-            end_cursor: conn.page_info.end_cursor,
-            has_next_page: conn.page_info.has_next_page,
-        })
+        checked(
+            $after,
+            Page {
+                items: conn
+                    .nodes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .map(DeletedDossier::from)
+                    .collect(),
+                end_cursor: conn.page_info.end_cursor,
+                has_next_page: conn.page_info.has_next_page,
+            },
+        )
     }};
 }
 
@@ -94,7 +104,9 @@ impl DsClient {
     }
 
     /// One page of a démarche's dossiers (at most 100); pass the previous
-    /// page's `end_cursor` as `after` for the next one.
+    /// page's `end_cursor` as `after` for the next one. A page announcing
+    /// more without a new cursor is [`DsError::Pagination`]; a whole listing
+    /// is safer with [`DsClient::next_dossiers`], which also catches cycles.
     pub async fn dossiers(
         &self,
         demarche: i64,
@@ -113,17 +125,20 @@ impl DsClient {
         };
         let data = self.query::<ops::DossiersPage>(vars).await?;
         let conn = data.demarche.dossiers;
-        Ok(Page {
-            items: conn
-                .nodes
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .map(Dossier::from)
-                .collect(),
-            end_cursor: conn.page_info.end_cursor,
-            has_next_page: conn.page_info.has_next_page,
-        })
+        checked(
+            after,
+            Page {
+                items: conn
+                    .nodes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .map(Dossier::from)
+                    .collect(),
+                end_cursor: conn.page_info.end_cursor,
+                has_next_page: conn.page_info.has_next_page,
+            },
+        )
     }
 
     /// One page of dossiers deleted since `since` (ISO 8601).

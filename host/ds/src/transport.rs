@@ -17,6 +17,7 @@ use tracing::{Instrument, field};
 
 use crate::client::DsClient;
 use crate::error::{DsError, classify_top_level};
+use crate::limits::{BodyError, read_capped};
 
 /// Why a mutation could not be sent.
 #[derive(Debug)]
@@ -38,6 +39,9 @@ enum Attempt<T> {
         sent: bool,
     },
     Fatal(DsError),
+    /// The answer passed [`crate::DsLimits::max_response_bytes`]. Not
+    /// retried; for a mutation the outcome is unknown (DS may have applied it).
+    TooLarge(DsError),
 }
 
 #[derive(Deserialize)]
@@ -74,7 +78,7 @@ impl DsClient {
             attempt += 1;
             match self.attempt::<Q>(&body, attempt).await {
                 Attempt::Done(data) => return Ok(data),
-                Attempt::Fatal(e) => return Err(e),
+                Attempt::Fatal(e) | Attempt::TooLarge(e) => return Err(e),
                 Attempt::RateLimited(wait) => {
                     limited += 1;
                     attempt -= 1;
@@ -107,6 +111,7 @@ impl DsClient {
             match self.attempt::<Q>(&body, attempt).await {
                 Attempt::Done(data) => return Ok(data),
                 Attempt::Fatal(e) => return Err(SendError::Ds(e)),
+                Attempt::TooLarge(e) => return Err(SendError::Uncertain(e.to_string())),
                 Attempt::RateLimited(wait) => {
                     limited += 1;
                     attempt -= 1;
@@ -182,6 +187,7 @@ impl DsClient {
                     tracing::warn!(reason, sent, "transient failure")
                 }
                 Attempt::Fatal(e) => tracing::debug!(error = e.kind(), "refused"),
+                Attempt::TooLarge(_) => tracing::warn!("answer over the size limit"),
             }
             result
         }
@@ -210,58 +216,65 @@ impl DsClient {
             let wait = retry_wait(response.headers()).unwrap_or(Duration::from_secs(1));
             return Attempt::RateLimited(wait);
         }
-        let text = match response.text().await {
-            Ok(t) => t,
-            Err(e) => return transport_failure(&e),
+        if status.is_server_error() {
+            // The body is not used: no need to read it.
+            return Attempt::Transient {
+                reason: format!("HTTP {}", status.as_u16()),
+                sent: true,
+            };
+        }
+        let bytes = match read_capped(response, inner.limits.max_response_bytes).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge(e)) => return Attempt::TooLarge(e),
+            Err(BodyError::Transport(e)) => return transport_failure(&e),
         };
-        match status {
-            StatusCode::UNAUTHORIZED => {
-                return Attempt::Fatal(DsError::TokenExpired(first_message(&text)));
-            }
-            StatusCode::FORBIDDEN => {
-                return Attempt::Fatal(DsError::Forbidden(first_message(&text)));
-            }
-            s if s.is_server_error() => {
-                return Attempt::Transient {
-                    reason: format!("HTTP {}", s.as_u16()),
-                    sent: true,
-                };
-            }
-            _ => {}
+        decode::<Q>(status, &bytes)
+    }
+}
+
+/// Reads DS's answer: its status, then the GraphQL `data` and `errors`.
+fn decode<Q: GraphQLQuery>(status: StatusCode, bytes: &[u8]) -> Attempt<Q::ResponseData> {
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            return Attempt::Fatal(DsError::TokenExpired(first_message(bytes)));
         }
-        let parsed: Response<Q::ResponseData> = match serde_json::from_str(&text) {
-            Ok(p) => p,
-            Err(e) if status.is_success() => return Attempt::Fatal(DsError::Decode(e.to_string())),
-            Err(_) => {
-                return Attempt::Fatal(DsError::Graphql {
-                    code: status.as_u16().to_string(),
-                    message: first_message(&text),
-                });
-            }
-        };
-        if let Some(first) = parsed.errors.as_ref().and_then(|e| e.first()) {
-            let raw: RawErrors =
-                serde_json::from_str(&text).unwrap_or(RawErrors { errors: Vec::new() });
-            let code = raw
-                .errors
-                .first()
-                .and_then(|e| e.extensions.as_ref())
-                .and_then(|x| x.code.clone());
-            if code
-                .as_deref()
-                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
-            {
-                return Attempt::Transient {
-                    reason: first.message.clone(),
-                    sent: true,
-                };
-            }
-            return Attempt::Fatal(classify_top_level(code.as_deref(), &first.message));
+        StatusCode::FORBIDDEN => {
+            return Attempt::Fatal(DsError::Forbidden(first_message(bytes)));
         }
-        match parsed.data {
-            Some(data) => Attempt::Done(data),
-            None => Attempt::Fatal(DsError::Decode(format!("HTTP {status} without data"))),
+        _ => {}
+    }
+    let parsed: Response<Q::ResponseData> = match serde_json::from_slice(bytes) {
+        Ok(p) => p,
+        Err(e) if status.is_success() => return Attempt::Fatal(DsError::Decode(e.to_string())),
+        Err(_) => {
+            return Attempt::Fatal(DsError::Graphql {
+                code: status.as_u16().to_string(),
+                message: first_message(bytes),
+            });
         }
+    };
+    if let Some(first) = parsed.errors.as_ref().and_then(|e| e.first()) {
+        let raw: RawErrors =
+            serde_json::from_slice(bytes).unwrap_or(RawErrors { errors: Vec::new() });
+        let code = raw
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|x| x.code.clone());
+        if code
+            .as_deref()
+            .is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        {
+            return Attempt::Transient {
+                reason: first.message.clone(),
+                sent: true,
+            };
+        }
+        return Attempt::Fatal(classify_top_level(code.as_deref(), &first.message));
+    }
+    match parsed.data {
+        Some(data) => Attempt::Done(data),
+        None => Attempt::Fatal(DsError::Decode(format!("HTTP {status} without data"))),
     }
 }
 
@@ -283,13 +296,16 @@ fn transport_failure<T>(e: &reqwest::Error) -> Attempt<T> {
 
 /// The message of a non-GraphQL error body (DS's 401/403 bodies are JSON
 /// `errors` or plain text), shortened so no page ends up in an error.
-fn first_message(text: &str) -> String {
-    if let Ok(raw) = serde_json::from_str::<RawErrors>(text)
+fn first_message(bytes: &[u8]) -> String {
+    if let Ok(raw) = serde_json::from_slice::<RawErrors>(bytes)
         && let Some(e) = raw.errors.into_iter().next()
     {
-        return e.message;
+        return e.message.chars().take(200).collect();
     }
-    text.chars().take(200).collect()
+    String::from_utf8_lossy(&bytes[..bytes.len().min(800)])
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// How long DS asks to wait: `Retry-After` (seconds or HTTP date), else

@@ -5,6 +5,8 @@
 //! The variants keep denials (the robot asked for something it may not have) apart
 //! from not-found, invalid input and plain I/O failures, so the WIT layer can map
 //! them to `denied`, `limit`, `not-found`, `invalid` and `unavailable`.
+//! [`FilesError::Limit`] is a file the host refuses to parse whole (too many
+//! cells, a zip bomb): it is the file's fault, not the robot's grant.
 
 use std::io;
 
@@ -65,6 +67,17 @@ pub enum FilesError {
         /// What is wrong.
         reason: String,
     },
+    /// The file goes past one of the host's parsing limits (cells, columns, bytes
+    /// of a cell, decompressed size...): refused before it could exhaust memory.
+    #[error("mount `{mount}`: path `{path}` refused: {limit}")]
+    Limit {
+        /// Mount name.
+        mount: String,
+        /// The path as the robot wrote it.
+        path: String,
+        /// Which limit, with its value, in words.
+        limit: String,
+    },
     /// Another writer holds the workbook.
     #[error("mount `{mount}`: path `{path}` locked: another writer holds this workbook")]
     Locked {
@@ -98,6 +111,8 @@ pub enum ErrorKind {
     NotFound,
     /// Malformed input or file.
     Invalid,
+    /// The file is larger or wider than the host agrees to parse.
+    Limit,
     /// Another writer holds the workbook.
     Locked,
     /// The filesystem failed; retrying later may work.
@@ -111,6 +126,7 @@ impl FilesError {
             Self::Escape { .. } | Self::ReadOnly { .. } | Self::Quota { .. } => ErrorKind::Denied,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::Limit { .. } => ErrorKind::Limit,
             Self::Locked { .. } => ErrorKind::Locked,
             Self::Io { .. } => ErrorKind::Io,
         }
@@ -155,6 +171,14 @@ impl FilesError {
             mount: mount.to_string(),
             path: path.to_string(),
             reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn limit(mount: &str, path: &str, limit: impl Into<String>) -> Self {
+        Self::Limit {
+            mount: mount.to_string(),
+            path: path.to_string(),
+            limit: limit.into(),
         }
     }
 

@@ -19,4 +19,4 @@ pub mod sheets;
 
 pub use error::{ErrorKind, FilesError, Result};
 pub use mount::{Access, Entry, EntryKind, Mount};
-pub use sheets::{Cell, Format, FoundRow, Table, Workbook};
+pub use sheets::{Cell, Format, FoundRow, SheetLimits, Table, Workbook};

@@ -2,7 +2,14 @@
 //! carries the SHA-256 of the previous line, so removing, inserting, altering
 //! or reordering a record breaks the chain. Records name targets (dossier
 //! numbers, mount paths, origins), never field values, bodies or secrets.
+//!
+//! The chain alone cannot tell a cut tail from a file that simply ended, so
+//! each sync also writes a seal (record count and last hash) twice: into the
+//! sidecar `<file>.head`, and into a [`SealStore`] out of the audit file's
+//! directory (the runtime uses the journal). What `pont audit verify` makes
+//! of them is documented in `audit_verify`.
 
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -76,6 +83,26 @@ pub struct AuditLog {
     seq: u64,
     /// When the file was last synced and sealed (see [`AuditLog::sync_due`]).
     synced_at: Option<std::time::Instant>,
+    /// The second copy of the seal, keyed by the file's canonical path.
+    seals: Option<(Box<dyn SealStore>, PathBuf)>,
+}
+
+/// A record count and the hash of the record at that count: what was sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Where the host keeps a second copy of each seal, out of reach of an edit
+/// of the audit file's directory (the runtime's is the journal).
+pub trait SealStore: Send + fmt::Debug {
+    /// The store's location, written into the head so that `pont audit
+    /// verify` finds the second copy without being told.
+    fn location(&self) -> &Path;
+    /// The seal last stored for the audit file `audit` (a canonical path).
+    fn load(&self, audit: &Path) -> Result<Option<Seal>, String>;
+    fn store(&self, audit: &Path, seal: &Seal) -> Result<(), String>;
 }
 
 impl AuditLog {
@@ -101,7 +128,40 @@ impl AuditLog {
             last_hash,
             seq,
             synced_at: None,
+            seals: None,
         })
+    }
+
+    /// Keep every later seal in `store` too. Refuses a file that no longer
+    /// reaches the seal `store` already holds for it: appending to a cut file
+    /// would otherwise reseal it and hide the cut.
+    pub fn with_seal_store(mut self, store: Box<dyn SealStore>) -> Result<Self, PolicyError> {
+        let invalid = |msg: String| PolicyError::Audit {
+            path: self.path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, msg),
+        };
+        let key = std::fs::canonicalize(&self.path).map_err(|e| invalid(e.to_string()))?;
+        if let Some(seal) = store.load(&key).map_err(&invalid)? {
+            self.reaches(&seal).map_err(&invalid)?;
+        }
+        self.seals = Some((store, key));
+        Ok(self)
+    }
+
+    /// Whether the file still holds what `seal` sealed, judged from its last
+    /// record only (a full check is `pont audit verify`'s job).
+    fn reaches(&self, seal: &Seal) -> Result<(), String> {
+        let verify = "`pont audit verify` names the damage";
+        if self.seq < seal.seq {
+            return Err(format!(
+                "it has {} records but {} were sealed: its tail was cut ({verify})",
+                self.seq, seal.seq
+            ));
+        }
+        if self.seq == seal.seq && self.last_hash != seal.hash {
+            return Err(format!("its last sealed record was altered ({verify})"));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -134,15 +194,22 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Force what was written to stable storage and seal the head: the
-    /// sidecar `<file>.head` holds the last seq and hash, so removing or
-    /// altering the last records is detected too.
+    /// Force what was written to stable storage and seal it: the sidecar
+    /// `<file>.head` and the seal store hold the last seq and hash, so
+    /// removing or altering the last records is detected too. The head is
+    /// written first, so a crash in between leaves the store behind the head,
+    /// never ahead of it (which verification reads as a rolled-back head).
     pub fn sync(&mut self) -> std::io::Result<()> {
         self.synced_at = Some(std::time::Instant::now());
         self.file.sync_data()?;
-        let head = Head {
+        let seal = Seal {
             seq: self.seq,
             hash: self.last_hash.clone(),
+        };
+        let head = Head {
+            seq: seal.seq,
+            hash: seal.hash.clone(),
+            journal: self.seals.as_ref().map(|(s, _)| s.location().to_owned()),
         };
         let path = head_path(&self.path);
         let tmp = path.with_extension("head.tmp");
@@ -150,7 +217,11 @@ impl AuditLog {
             &tmp,
             serde_json::to_vec(&head).map_err(std::io::Error::other)?,
         )?;
-        std::fs::rename(&tmp, &path)
+        std::fs::rename(&tmp, &path)?;
+        match &self.seals {
+            Some((store, key)) => store.store(key, &seal).map_err(std::io::Error::other),
+            None => Ok(()),
+        }
     }
 }
 
@@ -169,11 +240,31 @@ impl AuditLog {
     }
 }
 
-/// The sealed end of an audit file.
+/// The content of `<file>.head`. Every field is required, `journal`
+/// included (null when the log had no seal store), so a head written from
+/// scratch without knowing the format reads as garbled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Head {
     pub seq: u64,
     pub hash: String,
+    #[serde(deserialize_with = "required")]
+    pub journal: Option<PathBuf>,
+}
+
+/// An `Option` field that must be present, even as null (serde would
+/// otherwise take a missing one for `None`).
+fn required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    Option::deserialize(d)
+}
+
+impl Head {
+    pub(crate) fn seal(&self) -> Seal {
+        Seal {
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
+    }
 }
 
 /// Where the head of an audit file is kept.

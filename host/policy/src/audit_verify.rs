@@ -1,10 +1,50 @@
-//! `pont audit verify`: walk the hash chain of an audit file and name the
-//! first record that was altered, removed, inserted or reordered.
+//! `pont audit verify`: walk the hash chain of an audit file, name the first
+//! record that was altered, removed, inserted or reordered, and hold the
+//! file's end against its seals.
+//!
+//! # What is detected
+//!
+//! - Any change to a record's bytes, a removed, inserted, duplicated or
+//!   moved record anywhere before the last one: the hash chain breaks there.
+//! - A cut tail, when a seal survives that counts more records than the file
+//!   has, or whose hash is not that of the record at its count: the head
+//!   `<file>.head`, or the copy the host keeps in the journal (see
+//!   `AuditLog::with_seal_store`). Cutting the tail and deleting the head, or
+//!   rewriting the head to match the cut file, is caught by the journal copy.
+//! - A missing head while the file has records: every run seals at its end
+//!   and after its first item, so this means the head was deleted. (Only a
+//!   host killed during the first item ever written to the file leaves
+//!   records without a head; given the journal, which then holds no seal
+//!   either, that case verifies as an unsealed tail.)
+//! - A head that is not a valid seal (garbled, or written without its
+//!   `journal` field), a head that claims a seal the journal does not hold,
+//!   or a head behind the journal's seal (rolled back).
+//! - A journal named by the head that cannot be read (deleted or moved).
+//!
+//! # What is not detected
+//!
+//! - Records appended after the last seal and then removed: the host writes
+//!   records at once but seals at most every few seconds and at the end of
+//!   the run, so a cut inside the unsealed tail looks like a host that
+//!   stopped early (it is reported as records after the last seal).
+//! - Without the journal (`verify_audit`, or a head whose `journal` is null
+//!   and no journal given): a head rewritten consistently with a cut file,
+//!   and an emptied file whose head was deleted.
+//! - An edit that rewrites the head consistently *and* points its `journal`
+//!   elsewhere or to null, unless the journal is given explicitly (`pont
+//!   audit verify --config`), which is the check to rely on.
+//! - Someone who rewrites the file, its head and the journal's row together
+//!   (or who replaces the journal): neither copy is signed. The seals stop a
+//!   casual edit of the log directory, not an attacker who owns the host.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditRecord, GENESIS_HASH, Head, head_path, record_hash};
+
+mod seal;
+
+pub use seal::SealBook;
 
 /// An intact file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,15 +54,47 @@ pub struct Intact {
     pub sealed: bool,
     /// Records written after the last seal (a run that did not end cleanly).
     pub unsealed_tail: u64,
+    /// The journal whose copy of the seal was checked too, if any.
+    pub journal: Option<PathBuf>,
 }
 
-/// The first break in the chain. Lines are 1-based.
+/// The first break in the chain, or between the file and its seals. Lines
+/// are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Break {
-    Altered { line: usize, seq: Option<u64> },
-    Removed { seq: u64, before_line: usize },
-    Inserted { line: usize },
-    Reordered { seq: u64, line: usize },
+    Altered {
+        line: usize,
+        seq: Option<u64>,
+    },
+    Removed {
+        seq: u64,
+        before_line: usize,
+    },
+    Inserted {
+        line: usize,
+    },
+    Reordered {
+        seq: u64,
+        line: usize,
+    },
+    /// The file has records but no head; `sealed` is what the journal sealed.
+    SealMissing {
+        records: u64,
+        sealed: Option<u64>,
+    },
+    /// The head exists but is not a seal.
+    HeadGarbled(String),
+    /// The head seals records the journal never sealed.
+    NotInJournal {
+        journal: PathBuf,
+    },
+    /// The head seals fewer records than the journal did.
+    HeadBehind {
+        head: u64,
+        journal: u64,
+    },
+    /// The journal holding the second seal cannot be read.
+    JournalUnreadable(String),
     Unreadable(String),
 }
 
@@ -40,7 +112,7 @@ impl fmt::Display for Break {
             Self::Reordered { seq, line } => {
                 write!(f, "record {seq} was moved (found at line {line})")
             }
-            Self::Unreadable(e) => write!(f, "cannot read the audit file: {e}"),
+            other => seal::describe(other, f),
         }
     }
 }
@@ -60,25 +132,56 @@ impl Line {
     }
 }
 
-/// Verify an audit file (and its head, when present).
+/// Verify an audit file against its chain and its head only.
 pub fn verify_audit(path: &Path) -> Result<Intact, Break> {
+    verify_audit_with(path, None, None)
+}
+
+/// Verify an audit file against its chain, its head and the journal's copy
+/// of the seal: the journal `journal`, or else the one the head names, read
+/// through `book` (without a book, the head alone).
+pub fn verify_audit_with(
+    path: &Path,
+    journal: Option<&Path>,
+    book: Option<&dyn SealBook>,
+) -> Result<Intact, Break> {
+    let lines = read_lines(path)?;
+    let head = read_head(path);
+    let chain_head = head.as_ref().ok().and_then(Option::as_ref);
+    if let Some(b) = first_break(&lines, chain_head) {
+        return Err(b);
+    }
+    let head = head?;
+    let witness = match book {
+        Some(book) => seal::witness(path, journal, head.as_ref(), book)?,
+        None => None,
+    };
+    seal::check(&lines, head.as_ref(), witness)
+}
+
+fn read_lines(path: &Path) -> Result<Vec<Line>, Break> {
     let text =
         std::fs::read(path).map_err(|e| Break::Unreadable(format!("{}: {e}", path.display())))?;
-    let lines: Vec<Line> = text
+    Ok(text
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|l| Line {
             hash: record_hash(l),
             record: serde_json::from_slice(l).ok(),
         })
-        .collect();
-    let head: Option<Head> = std::fs::read(head_path(path))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    if let Some(b) = first_break(&lines, head.as_ref()) {
-        return Err(b);
+        .collect())
+}
+
+/// The head, `None` when there is none; an unreadable one is a break.
+fn read_head(path: &Path) -> Result<Option<Head>, Break> {
+    let head = head_path(path);
+    match std::fs::read(&head) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Break::HeadGarbled(format!("{}: {e}", head.display()))),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Break::HeadGarbled(format!("{}: {e}", head.display()))),
     }
-    check_head(&lines, head.as_ref())
 }
 
 fn expected_at(lines: &[Line], i: usize) -> (u64, &str) {
@@ -170,35 +273,6 @@ fn classify(
             before_line: line,
         },
     }
-}
-
-fn check_head(lines: &[Line], head: Option<&Head>) -> Result<Intact, Break> {
-    let records = lines.len() as u64;
-    let Some(head) = head else {
-        return Ok(Intact {
-            records,
-            sealed: false,
-            unsealed_tail: records,
-        });
-    };
-    if head.seq > records {
-        return Err(Break::Removed {
-            seq: records + 1,
-            before_line: lines.len() + 1,
-        });
-    }
-    let sealed_index = head.seq as usize;
-    if sealed_index > 0 && lines[sealed_index - 1].hash != head.hash {
-        return Err(Break::Altered {
-            line: sealed_index,
-            seq: Some(head.seq),
-        });
-    }
-    Ok(Intact {
-        records,
-        sealed: head.seq == records,
-        unsealed_tail: records - head.seq,
-    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@ use crate::toml_error;
 
 mod queue;
 
-pub use queue::{DS_STATES, QueueConfig, QueueOrder, ReportConfig, RetryPolicy};
+pub use queue::{
+    DS_STATES, QueueConfig, QueueOrder, ReportConfig, Reprocess, RetryPolicy, WaitPolicy,
+};
 use queue::{RawQueue, RawReport};
 
 const WHAT: &str = "robot config";

@@ -22,13 +22,15 @@ mod origin;
 mod toml_error;
 
 pub use audit::{
-    AuditLog, AuditRecord, Decision, GENESIS_HASH, head_path, read_records, record_hash,
+    AuditLog, AuditRecord, Decision, GENESIS_HASH, Seal, SealStore, head_path, read_records,
+    record_hash,
 };
-pub use audit_verify::{Break, Intact, verify_audit};
+pub use audit_verify::{Break, Intact, SealBook, verify_audit, verify_audit_with};
 pub use budget::{DS_DESTINATION, mount_destination};
 pub use config::{
     BrowserGrant, DS_STATES, DsSettings, Limits, MountAccess, MountGrant, OriginGrant, Paths,
-    QueueConfig, QueueOrder, ReportConfig, RetryPolicy, RobotConfig, SecretSource,
+    QueueConfig, QueueOrder, ReportConfig, Reprocess, RetryPolicy, RobotConfig, SecretSource,
+    WaitPolicy,
 };
 pub use effective::{EffectivePolicy, Missing};
 pub use error::PolicyError;

@@ -1,18 +1,22 @@
 //! The journal: one SQLite file (WAL) per robot config holding runs, items,
 //! log lines, evidence and the robot's state store. Migrations are versioned
-//! with `PRAGMA user_version` so an older journal is upgraded in place.
+//! with `PRAGMA user_version` so an older journal is upgraded in place. It
+//! also keeps the second copy of each audit file's seal (`seal`).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod episodes;
 mod history;
 mod queue;
 mod schema;
+mod seal;
 
 pub use history::AttemptRow;
-pub use queue::{Claim, LedgerRow, MutationRecord, QueueEntry, QueueStatus, RunRow};
+pub use queue::{Claim, LedgerRow, MutationAt, MutationRecord, QueueEntry, QueueStatus, RunRow};
+pub use seal::{JournalSealBook, JournalSeals};
 
 /// Handle to the journal, shared by the runner and the capability glue.
 #[derive(Clone, Debug)]
@@ -25,10 +29,13 @@ pub struct Journal {
 pub struct ItemRecord<'a> {
     pub run_id: &'a str,
     pub number: i64,
+    pub episode: u32,
     pub attempt: u32,
-    /// `done`, `skipped`, `needs-review`, `failed`.
+    /// 1, 2, … for each time the attempt was fed (a wait keeps the attempt).
+    pub pass: u32,
+    /// `done`, `skipped`, `needs-review`, `waiting`, `failed`.
     pub status: &'a str,
-    /// `done`, `skipped`, `needs-review`, `business`, `system`.
+    /// `done`, `skipped`, `needs-review`, `waiting`, `business`, `system`.
     pub outcome: &'a str,
     pub reason: &'a str,
     pub started_at: &'a str,
@@ -37,6 +44,13 @@ pub struct ItemRecord<'a> {
     pub browser_actions: u32,
     /// Distinct external applications touched: the KPI's tools.
     pub tools: u32,
+    /// A waiting pass: when the item is to be fed again (RFC 3339, UTC).
+    pub wake_at: Option<&'a str>,
+    /// A waiting pass: how long the item is to wait, the KPI's external delay.
+    pub wait_ms: u64,
+    /// A final outcome: what DS showed of the dossier then (JSON), against
+    /// which a later change starts a new episode.
+    pub basis: Option<&'a str>,
 }
 
 /// A log line kept for an item.
@@ -55,6 +69,8 @@ pub struct RunCounts {
     pub skipped: u32,
     pub needs_review: u32,
     pub failed: u32,
+    /// Items whose last pass in the run ended waiting (not stored per run).
+    pub waiting: u32,
 }
 
 pub(crate) fn now() -> String {
@@ -156,6 +172,7 @@ impl Journal {
                     skipped: r.get(1)?,
                     needs_review: r.get(2)?,
                     failed: r.get(3)?,
+                    waiting: 0,
                 })
             },
         )

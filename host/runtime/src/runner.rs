@@ -4,9 +4,12 @@
 //! end. A trap, a deadline or a memory cap on one item is a system failure of
 //! that item; the run goes on.
 
+mod episode;
 mod item;
 mod prepare;
 mod queue;
+
+pub(crate) use episode::Effects;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -79,15 +82,17 @@ pub(crate) struct QueuedItem {
     pub demarche: Option<i64>,
     /// The dossier as the queue listing read it, handed to `process`.
     pub dossier: Option<pont_ds::Dossier>,
+    /// A waiting dossier whose wait ends within the run: feed it then.
+    pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One item's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemReport {
     pub number: i64,
-    /// `done`, `skipped`, `needs-review` or `failed`.
+    /// `done`, `skipped`, `needs-review`, `waiting` or `failed`.
     pub status: String,
-    /// `done`, `skipped`, `needs-review`, `business` or `system`.
+    /// `done`, `skipped`, `needs-review`, `waiting`, `business` or `system`.
     pub outcome: String,
     pub reason: String,
     /// The attempt that produced this outcome (counting earlier runs).
@@ -99,6 +104,16 @@ pub struct ItemReport {
     pub browser_actions: u32,
     /// Origins the attempt's browser sessions reached, comma-separated: the KPI's tools.
     pub tools_used: String,
+    /// A waiting item: when it is to be fed again (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wake_at: Option<String>,
+    /// A waiting item: how long it waits from the end of its pass.
+    #[serde(skip)]
+    pub wait_ms: u64,
+    /// What DS showed of the dossier, after the robot's own effects: kept
+    /// with a settled outcome to tell a later change (JSON).
+    #[serde(skip)]
+    pub basis: Option<String>,
 }
 
 /// A finished run.
@@ -112,10 +127,15 @@ pub struct RunReport {
     pub skipped: u32,
     pub needs_review: u32,
     pub failed: u32,
+    /// Items left waiting for something outside the robot (`wake_at` says
+    /// until when); a later run feeds them again.
+    pub waiting: u32,
     /// Dossiers now waiting in the review queue because of this run.
     pub to_review: u32,
     /// Dossiers the queue listed that earlier runs already finished.
     pub already_handled: u32,
+    /// Dossiers waiting in the queue whose wait ends after this run.
+    pub waiting_later: u32,
     /// Dossiers a crashed earlier run left unfinished, and where they went.
     pub recovered: Vec<(i64, QueueStatus)>,
     /// What left the host, per source and destination.
@@ -163,7 +183,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
             journal.requeue(&robot, *n).map_err(journal_err)?;
         }
     }
-    let audit = AuditLog::open(&p.config.paths.audit)?;
+    // The journal keeps a second copy of each audit seal, so a cut tail shows
+    // even when the head beside the audit file is deleted or rewritten.
+    let seals = journal.seal_store(&p.config.paths.journal);
+    let audit = AuditLog::open(&p.config.paths.audit)?.with_seal_store(Box::new(seals))?;
     let run_id = new_run_id();
     let unused_grants = p.policy.unused_grants.clone();
     for g in &unused_grants {
@@ -230,7 +253,9 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         skipped: counts.skipped,
         needs_review: counts.needs_review,
         failed: counts.failed,
+        waiting: counts.waiting,
         already_handled: source.already_handled,
+        waiting_later: source.still_waiting,
         recovered,
         ledger,
         duration_ms: started.elapsed().as_millis() as u64,
@@ -250,6 +275,7 @@ async fn feed(
     opts: &RunOptions,
 ) -> Result<Vec<ItemReport>, RuntimeError> {
     let parallel = opts.parallel.max(1);
+    let slots: item::Slots = Arc::new(tokio::sync::Semaphore::new(parallel));
     let mut running = JoinSet::new();
     let mut items = Vec::new();
     let mut collect = |done: Result<Result<ItemReport, RuntimeError>, tokio::task::JoinError>| {
@@ -265,15 +291,20 @@ async fn feed(
             progress.queued(batch.len() as u64);
         }
         for queued in batch {
-            while running.len() >= parallel {
-                if let Some(done) = running.join_next().await {
-                    collect(done)?;
-                }
+            // Feed no faster than slots free up (the slot goes with the
+            // item); only items asleep in a backoff or a wait outnumber them.
+            let slot = match queued.wake_at {
+                Some(_) => None,
+                None => Some(item::take_slot(&slots).await?),
+            };
+            while let Some(done) = running.try_join_next() {
+                collect(done)?;
             }
             running.spawn(item::run_item(
                 p.clone(),
                 shared.clone(),
                 settings.clone(),
+                (slots.clone(), slot),
                 queued,
             ));
         }
@@ -334,6 +365,7 @@ fn count(items: &[ItemReport]) -> RunCounts {
             "done" => c.done += 1,
             "skipped" => c.skipped += 1,
             "needs-review" => c.needs_review += 1,
+            "waiting" => c.waiting += 1,
             _ => c.failed += 1,
         }
     }

@@ -33,6 +33,32 @@ pub(crate) struct RunShared {
     pub http: crate::capabilities::http::HttpEgress,
 }
 
+/// The applications an item touched, for the KPI's tools count: `ds` (the
+/// dossier handed to it or any DS call), each origin its browser sessions or
+/// HTTP requests reached, each mount it opened (`mount.NAME`, workbooks
+/// included). Shared because HTTP hops run on a clone of the item's caller.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tools(Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>);
+
+impl Tools {
+    fn set(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn insert(&self, tool: impl Into<String>) {
+        self.set().insert(tool.into());
+    }
+
+    pub fn extend(&self, tools: impl IntoIterator<Item = String>) {
+        self.set().extend(tools);
+    }
+
+    /// The tools, sorted and comma-separated, as the journal keeps them.
+    pub fn joined(&self) -> String {
+        Vec::from_iter(self.set().iter().cloned()).join(",")
+    }
+}
+
 /// The data of one item's Store.
 pub(crate) struct ItemState {
     pub wasi: WasiCtx,
@@ -43,14 +69,18 @@ pub(crate) struct ItemState {
     pub item: Option<i64>,
     /// The attempt of this item (1 for the first), for the mutation journal.
     pub attempt: u32,
+    /// The dossier's episode: mutations are deduplicated per episode.
+    pub episode: u32,
+    /// What the robot did to its dossier in this item (the episode's basis).
+    pub effects: crate::runner::Effects,
     /// What the robot wrote to stdout/stderr, forwarded to the log.
     pub output: OutputSink,
     /// DS files shown to the robot in this item, by opaque reference.
     pub ds_files: crate::capabilities::ds::FileTable,
     /// Browser actions done in this item (goto, click, fill, select, upload): the KPI's clicks.
     pub browser_actions: u32,
-    /// Origins the item's browser sessions reached: the KPI's tools.
-    pub tools: std::collections::BTreeSet<String>,
+    /// Applications the item touched: the KPI's tools.
+    pub tools: Tools,
     /// `wasi:http` state (linked only for robots with an HTTP grant).
     pub http_state: crate::capabilities::http::HttpState,
 }

@@ -50,11 +50,11 @@ fn column(table: &Table, name: &str) -> Result<usize, Failure> {
 
 /// Looks the payment's EJ up and checks it against the dossier.
 pub fn check((path, sheet): &(String, String), p: &Payment) -> Result<Check, Failure> {
-    let book = Workbook::open(MOUNT, path)
-        .map_err(|e| Failure::System(format!("base des EJ {path}: {e:?}")))?;
+    let book =
+        Workbook::open(MOUNT, path).map_err(pont_sdk::system(format!("base des EJ {path}")))?;
     let table = book
         .table(sheet, 1)
-        .map_err(|e| Failure::System(format!("base des EJ, feuille {sheet}: {e:?}")))?;
+        .map_err(pont_sdk::system(format!("base des EJ, feuille {sheet}")))?;
     let (ej, siret) = (column(&table, "EJ")?, column(&table, "SIRET")?);
     let (name, amount) = (
         column(&table, "Bénéficiaire")?,

@@ -12,7 +12,7 @@ const PAGE_WAIT_MS: u32 = 15_000;
 const DOWNLOAD_WAIT_MS: u32 = 30_000;
 
 fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("Chorus, {step}: {e:?}"))
+    pont_sdk::system(format!("Chorus, {step}"))
 }
 
 /// Submits the payment with `pieces` attached, calls `submitted` with the

@@ -17,7 +17,7 @@ mod chorus;
 mod payment;
 mod report;
 
-use pont_sdk::ds::{self, AnnotationInput, AnnotationValue, ChampValue, Dossier, DossierState};
+use pont_sdk::ds::{self, AnnotationValue, ChampValue, Dossier, DossierState};
 use pont_sdk::{Blob, Failure, Item, Outcome, Robot, Settings, log, state};
 
 use base::Check;
@@ -59,7 +59,7 @@ impl Robot for ChorusPaiement {
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
         let d = item
             .load_dossier()
-            .map_err(|e| Failure::System(format!("reading the dossier: {e:?}")))?;
+            .map_err(pont_sdk::system("reading the dossier"))?;
         if d.state != DossierState::EnInstruction {
             return Ok(Outcome::Skipped(format!(
                 "dossier {:?}, pas en instruction",
@@ -90,7 +90,7 @@ impl ChorusPaiement {
     /// or (on a retry) the one an earlier attempt submitted.
     fn pay(&self, p: &Payment) -> Result<(String, Blob), Failure> {
         let key = format!("paiement:{}", p.dossier);
-        if let Some(numero) = state::get_string(&key).map_err(state_error)? {
+        if let Some(numero) = state::get_string(&key).map_err(pont_sdk::system("state store"))? {
             log::info(&format!(
                 "dossier {}: paiement {numero} déjà soumis",
                 p.dossier
@@ -100,14 +100,10 @@ impl ChorusPaiement {
         }
         let pieces = payment::download_invoices(p)?;
         let (numero, pdf) = chorus::submit(&self.chorus_url, p, &pieces, |numero| {
-            state::set_string(&key, numero).map_err(state_error)
+            state::set_string(&key, numero).map_err(pont_sdk::system("state store"))
         })?;
         Ok((numero, pdf))
     }
-}
-
-fn state_error(e: pont_sdk::Error) -> Failure {
-    Failure::System(format!("state store: {e:?}"))
 }
 
 fn certificate_added(d: &Dossier) -> bool {
@@ -126,31 +122,16 @@ fn notify(d: &Dossier, p: &Payment, numero: &str, certificate: &Blob) -> Result<
         p.ej
     );
     ds::envoyer_message(d.number, &body, Some(certificate), None)
-        .map_err(|e| Failure::System(format!("sending the certificate: {e:?}")))
-}
-
-fn annotation(
-    d: &Dossier,
-    label: &str,
-    value: AnnotationValue,
-) -> Result<AnnotationInput, Failure> {
-    let a = d.annotation_labelled(label).ok_or_else(|| {
-        Failure::Business(format!("annotation « {label} » absente de la démarche"))
-    })?;
-    Ok(AnnotationInput {
-        id: a.id.clone(),
-        value,
-    })
+        .map_err(pont_sdk::system("sending the certificate"))
 }
 
 fn annotate(d: &Dossier, numero: &str, row: u32) -> Result<(), Failure> {
     let inputs = vec![
-        annotation(d, ANNOT_NUMBER, AnnotationValue::Text(numero.into()))?,
-        annotation(d, ANNOT_CERTIFICATE, AnnotationValue::Checkbox(true))?,
-        annotation(d, ANNOT_ROW, AnnotationValue::Integer(i64::from(row)))?,
+        d.annotation_input(ANNOT_NUMBER, AnnotationValue::Text(numero.into()))?,
+        d.annotation_input(ANNOT_CERTIFICATE, AnnotationValue::Checkbox(true))?,
+        d.annotation_input(ANNOT_ROW, AnnotationValue::Integer(i64::from(row)))?,
     ];
-    ds::modifier_annotations(d.number, &inputs)
-        .map_err(|e| Failure::System(format!("writing the annotations: {e:?}")))
+    ds::modifier_annotations(d.number, &inputs).map_err(pont_sdk::system("writing the annotations"))
 }
 
 pont_sdk::export!(ChorusPaiement);

@@ -68,8 +68,7 @@ pub fn download_invoices(p: &Payment) -> Result<Vec<Blob>, Failure> {
     p.invoices
         .iter()
         .map(|f| {
-            ds::attachment(f)
-                .map_err(|e| Failure::System(format!("downloading « {} »: {e:?}", f.file_name)))
+            ds::attachment(f).map_err(pont_sdk::system(format!("downloading « {} »", f.file_name)))
         })
         .collect()
 }

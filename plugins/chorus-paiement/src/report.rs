@@ -15,7 +15,7 @@ use crate::payment::Payment;
 pub const MOUNT: &str = "rapports";
 
 fn sys(step: &'static str) -> impl Fn(pont_sdk::Error) -> Failure {
-    move |e| Failure::System(format!("rapport d’activité, {step}: {e:?}"))
+    pont_sdk::system(format!("rapport d’activité, {step}"))
 }
 
 /// Appends the payment's row unless an earlier attempt did; returns the

@@ -15,7 +15,7 @@ use crate::subsidy::Subsidy;
 const PAGE_WAIT_MS: u32 = 15_000;
 
 fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("Chorus, {step}: {e:?}"))
+    pont_sdk::system(format!("Chorus, {step}"))
 }
 
 /// Enters `s` into Chorus and returns the Chorus reference.

@@ -12,7 +12,7 @@
 mod chorus;
 mod subsidy;
 
-use pont_sdk::ds::{self, AnnotationInput, AnnotationValue, ChampValue, Dossier};
+use pont_sdk::ds::{self, AnnotationValue, ChampValue, Dossier};
 use pont_sdk::{Failure, Item, Outcome, Robot, Settings, log, state};
 
 use subsidy::Subsidy;
@@ -42,7 +42,7 @@ impl Robot for ChorusSubvention {
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
         let dossier = item
             .load_dossier()
-            .map_err(|e| Failure::System(format!("reading the dossier: {e:?}")))?;
+            .map_err(pont_sdk::system("reading the dossier"))?;
         if already_entered(&dossier) {
             return Ok(Outcome::Skipped("déjà saisi dans Chorus".into()));
         }
@@ -80,43 +80,22 @@ fn state_key(number: i64) -> String {
     format!("chorus-reference:{number}")
 }
 
-fn state_error(e: pont_sdk::Error) -> Failure {
-    Failure::System(format!("state store: {e:?}"))
-}
-
 /// The Chorus reference an earlier attempt obtained for this dossier.
 fn remembered(number: i64) -> Result<Option<String>, Failure> {
-    state::get_string(&state_key(number)).map_err(state_error)
+    state::get_string(&state_key(number)).map_err(pont_sdk::system("state store"))
 }
 
 fn remember(number: i64, reference: &str) -> Result<(), Failure> {
-    state::set_string(&state_key(number), reference).map_err(state_error)
-}
-
-/// The annotation input for `label`, or a business failure if the démarche
-/// lacks it (the robot was pointed at the wrong démarche).
-fn annotation(
-    d: &Dossier,
-    label: &str,
-    value: AnnotationValue,
-) -> Result<AnnotationInput, Failure> {
-    let a = d.annotation_labelled(label).ok_or_else(|| {
-        Failure::Business(format!("annotation « {label} » absente de la démarche"))
-    })?;
-    Ok(AnnotationInput {
-        id: a.id.clone(),
-        value,
-    })
+    state::set_string(&state_key(number), reference).map_err(pont_sdk::system("state store"))
 }
 
 fn annotate(d: &Dossier, reference: &str) -> Result<(), Failure> {
     let inputs = vec![
-        annotation(d, ANNOT_REFERENCE, AnnotationValue::Text(reference.into()))?,
-        annotation(d, ANNOT_DONE, AnnotationValue::Checkbox(true))?,
-        annotation(d, ANNOT_DATE, AnnotationValue::Date(pont_sdk::today()))?,
+        d.annotation_input(ANNOT_REFERENCE, AnnotationValue::Text(reference.into()))?,
+        d.annotation_input(ANNOT_DONE, AnnotationValue::Checkbox(true))?,
+        d.annotation_input(ANNOT_DATE, AnnotationValue::Date(pont_sdk::today()))?,
     ];
-    ds::modifier_annotations(d.number, &inputs)
-        .map_err(|e| Failure::System(format!("writing the annotations: {e:?}")))
+    ds::modifier_annotations(d.number, &inputs).map_err(pont_sdk::system("writing the annotations"))
 }
 
 pont_sdk::export!(ChorusSubvention);

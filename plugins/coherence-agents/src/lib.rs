@@ -19,10 +19,8 @@
 mod outputs;
 mod rules;
 
-use pont_sdk::ds::{
-    self, AnnotationInput, AnnotationValue, CorrectionReason, Dossier, DossierState, DsError,
-};
-use pont_sdk::{Failure, Item, Outcome, Robot, Settings, log};
+use pont_sdk::ds::{self, AnnotationValue, CorrectionReason, Dossier, DossierState};
+use pont_sdk::{Failure, Item, Outcome, Robot, Settings, log, system};
 
 use outputs::Agent;
 use rules::{Anomaly, Kind};
@@ -31,10 +29,6 @@ use rules::{Anomaly, Kind};
 #[derive(Default)]
 struct Coherence {
     sirh: String,
-}
-
-fn ds_sys(step: &'static str) -> impl Fn(DsError) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
 }
 
 /// The message the applicant reads: every anomaly, by champ.
@@ -61,33 +55,33 @@ fn reason(anomalies: &[Anomaly]) -> CorrectionReason {
 
 /// Writes the verdict and the anomalies (when any) into the annotations.
 fn annotate(d: &Dossier, anomalies: &[Anomaly]) -> Result<(), Failure> {
-    let id = |label: &str| {
-        d.annotation_labelled(label)
-            .map(|a| a.id.clone())
-            .ok_or_else(|| Failure::Business(format!("annotation « {label} » absente")))
+    // This robot's own wording for a missing annotation, kept as it was.
+    let input = |label: &str, value| {
+        d.annotation_input(label, value)
+            .map_err(|_| Failure::Business(format!("annotation « {label} » absente")))
     };
-    let mut inputs = vec![AnnotationInput {
-        id: id("Cohérent")?,
-        value: AnnotationValue::YesNo(anomalies.is_empty()),
-    }];
+    let mut inputs = vec![input(
+        "Cohérent",
+        AnnotationValue::YesNo(anomalies.is_empty()),
+    )?];
     if !anomalies.is_empty() {
         let text: Vec<String> = anomalies
             .iter()
             .map(|a| format!("{} : {}", a.champ, a.message))
             .collect();
-        inputs.push(AnnotationInput {
-            id: id("Anomalies relevées")?,
-            value: AnnotationValue::Textarea(text.join("\n")),
-        });
+        inputs.push(input(
+            "Anomalies relevées",
+            AnnotationValue::Textarea(text.join("\n")),
+        )?);
     }
-    ds::modifier_annotations(d.number, &inputs).map_err(ds_sys("annotations"))
+    ds::modifier_annotations(d.number, &inputs).map_err(system("annotations"))
 }
 
 fn ask_correction(d: &Dossier, anomalies: &[Anomaly], today: &str) -> Result<Outcome, Failure> {
     let body = correction_message(anomalies);
     outputs::once(d.number, "message", || {
         ds::envoyer_message(d.number, &body, None, Some(reason(anomalies)))
-            .map_err(ds_sys("message"))?;
+            .map_err(system("message"))?;
         Ok("sent".into())
     })?;
     annotate(d, anomalies)?;
@@ -110,20 +104,11 @@ fn ask_correction(d: &Dossier, anomalies: &[Anomaly], today: &str) -> Result<Out
     )))
 }
 
-/// The data must not change once exported: pass the dossier en instruction.
-fn freeze(d: &Dossier) -> Result<(), Failure> {
-    if d.state != DossierState::EnConstruction {
-        return Ok(());
-    }
-    match ds::passer_en_instruction(d.number, false) {
-        Ok(_) | Err(DsError::AlreadyInState(_)) => Ok(()),
-        Err(e) => Err(ds_sys("passer en instruction")(e)),
-    }
-}
-
 impl Coherence {
     fn accept(&self, d: &Dossier, today: &str) -> Result<Outcome, Failure> {
-        freeze(d)?;
+        // The data must not change once exported: pass it en instruction.
+        d.ensure_en_instruction()
+            .map_err(system("passer en instruction"))?;
         let agent = Agent::read(d);
         outputs::once(d.number, "export", || outputs::export(d.number, &agent))?;
         let numero = outputs::once(d.number, "sirh", || outputs::sirh(&self.sirh, &agent))?;
@@ -148,7 +133,7 @@ impl Robot for Coherence {
     }
 
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
-        let d = item.load_dossier().map_err(ds_sys("dossier"))?;
+        let d = item.load_dossier().map_err(system("dossier"))?;
         if d.state != DossierState::EnConstruction && d.state != DossierState::EnInstruction {
             return Ok(Outcome::Skipped("dossier déjà traité".into()));
         }

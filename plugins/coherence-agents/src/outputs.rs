@@ -5,7 +5,7 @@
 use pont_sdk::browser::{self, Session};
 use pont_sdk::ds::{ChampValue, Dossier};
 use pont_sdk::sheets::{Cell, Workbook};
-use pont_sdk::{Error, Failure, log, state};
+use pont_sdk::{Failure, log, state, system};
 
 /// The mount holding the export and the activity report.
 pub const MOUNT: &str = "rapports";
@@ -16,10 +16,6 @@ const REPORT: (&str, &str) = ("rapport-activite.xlsx", "Activité");
 /// Wait for the page that follows a submit.
 const PAGE_WAIT_MS: u32 = 10_000;
 
-fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
-}
-
 /// The result of `step` for this dossier: kept from an earlier attempt, or
 /// produced by `run` now and kept at once.
 pub fn once(
@@ -28,11 +24,11 @@ pub fn once(
     run: impl FnOnce() -> Result<String, Failure>,
 ) -> Result<String, Failure> {
     let key = format!("dossier/{number}/{step}");
-    if let Some(done) = state::get_string(&key).map_err(sys("state"))? {
+    if let Some(done) = state::get_string(&key).map_err(system("state"))? {
         return Ok(done);
     }
     let result = run()?;
-    state::set_string(&key, &result).map_err(sys("state"))?;
+    state::set_string(&key, &result).map_err(system("state"))?;
     Ok(result)
 }
 
@@ -115,9 +111,9 @@ impl Agent {
 
 /// Appends one row to a sheet of a workbook of the mount and saves it.
 fn append(book: (&str, &str), row: Vec<Cell>) -> Result<(), Failure> {
-    let wb = Workbook::open(MOUNT, book.0).map_err(sys("open workbook"))?;
-    wb.append_rows(book.1, &[row]).map_err(sys("append"))?;
-    wb.save().map_err(sys("save"))
+    let wb = Workbook::open(MOUNT, book.0).map_err(system("open workbook"))?;
+    wb.append_rows(book.1, &[row]).map_err(system("append"))?;
+    wb.save().map_err(system("save"))
 }
 
 /// The export row: dossier number first, then the declaration.
@@ -162,16 +158,16 @@ pub fn report(
 
 fn fill(s: &Session, id: &str, text: &str) -> Result<(), Failure> {
     s.find(&browser::id(id))
-        .map_err(sys("find"))?
+        .map_err(system("find"))?
         .fill(text)
-        .map_err(sys("fill"))
+        .map_err(system("fill"))
 }
 
 /// Enters the agent in the SIRH; returns its file number (`AG-…`).
 pub fn sirh(base: &str, a: &Agent) -> Result<String, Failure> {
-    let s = Session::open("sirh").map_err(sys("open sirh"))?;
+    let s = Session::open("sirh").map_err(system("open sirh"))?;
     s.goto(&format!("{base}/agents/nouveau"))
-        .map_err(sys("goto"))?;
+        .map_err(system("goto"))?;
     fill(&s, "matricule", &a.matricule)?;
     fill(&s, "nom", &a.nom)?;
     fill(&s, "prenom", &a.prenom)?;
@@ -180,18 +176,18 @@ pub fn sirh(base: &str, a: &Agent) -> Result<String, Failure> {
     fill(&s, "service", &a.services)?;
     fill(&s, "region", &a.region)?;
     s.find(&browser::id("temps_complet"))
-        .map_err(sys("find"))?
+        .map_err(system("find"))?
         .select(if a.temps_complet { "oui" } else { "non" })
-        .map_err(sys("select"))?;
+        .map_err(system("select"))?;
     s.find(&browser::id("agent-enregistrer"))
-        .map_err(sys("find"))?
+        .map_err(system("find"))?
         .click()
-        .map_err(sys("click"))?;
+        .map_err(system("click"))?;
     let numero = s
         .wait_for(&browser::id("numero-agent"), PAGE_WAIT_MS)
-        .map_err(sys("wait"))?
+        .map_err(system("wait"))?
         .text()
-        .map_err(sys("text"))?;
+        .map_err(system("text"))?;
     let numero = numero.trim().to_string();
     if numero.is_empty() {
         return Err(Failure::System("SIRH: empty file number".into()));

@@ -4,7 +4,7 @@
 
 use pont_sdk::http::{self, Request};
 use pont_sdk::sheets::{Cell, Workbook};
-use pont_sdk::{Error, Failure};
+use pont_sdk::{Failure, system};
 
 /// The secret holding the referential's bearer token.
 pub const REFERENTIEL_SECRET: &str = "referentiel-token";
@@ -26,10 +26,6 @@ pub enum Directory {
     Unknown,
 }
 
-fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
-}
-
 /// Asks the directory about `rpps` (11 digits, checked by the caller).
 pub fn directory(base: &str, rpps: &str) -> Result<Directory, Failure> {
     let request = Request {
@@ -39,7 +35,7 @@ pub fn directory(base: &str, rpps: &str) -> Result<Directory, Failure> {
         secret_headers: vec![("authorization".into(), AUTHORIZATION.into())],
         body: None,
     };
-    let response = http::send(&request).map_err(sys("référentiel"))?;
+    let response = http::send(&request).map_err(system("référentiel"))?;
     match response.status {
         200 => match json_bool(&response.body, "actif") {
             Some(true) => Ok(Directory::Active),
@@ -76,8 +72,8 @@ fn json_bool(body: &[u8], key: &str) -> Option<bool> {
 /// The reason of an opposition recorded for `rpps` in the internal list,
 /// if there is one.
 pub fn opposition(list: &str, rpps: &str) -> Result<Option<String>, Failure> {
-    let wb = Workbook::open(LIST_MOUNT, list).map_err(sys("liste interne"))?;
-    let table = wb.table(LIST_SHEET, 1).map_err(sys("liste interne"))?;
+    let wb = Workbook::open(LIST_MOUNT, list).map_err(system("liste interne"))?;
+    let table = wb.table(LIST_SHEET, 1).map_err(system("liste interne"))?;
     let (Some(col), motif) = (table.column("RPPS"), table.column("Motif")) else {
         return Err(Failure::System(format!(
             "liste interne: no `RPPS` column in sheet `{LIST_SHEET}`"

@@ -10,7 +10,7 @@ pub const PASSWORD_SECRET: &str = "cps-password";
 const PAGE_WAIT_MS: u32 = 10_000;
 
 fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("CPS {step}: {e:?}"))
+    pont_sdk::system(format!("CPS {step}"))
 }
 
 fn find(s: &Session, id: &str) -> Result<browser::Element, Failure> {

@@ -17,8 +17,8 @@
 mod checks;
 mod cps;
 
-use pont_sdk::ds::{self, AnnotationInput, AnnotationValue, Dossier, DossierState, DsError};
-use pont_sdk::{Error, Failure, Item, Outcome, Robot, Settings, log, state};
+use pont_sdk::ds::{self, AnnotationValue, Dossier, DossierState, DsError};
+use pont_sdk::{Failure, Item, Outcome, Robot, Settings, log, state, system};
 
 use checks::Directory;
 
@@ -41,14 +41,6 @@ impl Verdict {
     fn refuse(why: String) -> Self {
         Self { accept: false, why }
     }
-}
-
-fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
-}
-
-fn ds_sys(step: &'static str) -> impl Fn(DsError) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
 }
 
 /// The RPPS number as typed, without spaces; `None` if not 11 digits.
@@ -98,28 +90,17 @@ fn verify(r: &CpsInstruction, d: &Dossier) -> Result<Verdict, Failure> {
     })
 }
 
-/// The dossier is examined from now on: the applicant can no longer edit it.
-fn passer_en_instruction(d: &Dossier) -> Result<(), Failure> {
-    if d.state != DossierState::EnConstruction {
-        return Ok(());
-    }
-    match ds::passer_en_instruction(d.number, false) {
-        Ok(_) | Err(DsError::AlreadyInState(_)) => Ok(()),
-        Err(e) => Err(ds_sys("passer en instruction")(e)),
-    }
-}
-
 /// The decision in the CPS tool, once: a retry after a later DS failure
 /// finds it in `state` and does not record it again.
 fn record_in_cps(r: &CpsInstruction, d: &Dossier, v: &Verdict) -> Result<(), Failure> {
     let key = format!("dossier/{}/cps", d.number);
-    if state::get_string(&key).map_err(sys("state"))?.is_some() {
+    if state::get_string(&key).map_err(system("state"))?.is_some() {
         return Ok(());
     }
     let decision = if v.accept { "accepter" } else { "refuser" };
     let comment = format!("Instruit par robot : {}.", v.why);
     let confirmation = cps::instruct(&r.cps, &r.user, d.number, decision, &comment)?;
-    state::set_string(&key, decision).map_err(sys("state"))?;
+    state::set_string(&key, decision).map_err(system("state"))?;
     log::log(
         log::Level::Info,
         &confirmation,
@@ -129,15 +110,12 @@ fn record_in_cps(r: &CpsInstruction, d: &Dossier, v: &Verdict) -> Result<(), Fai
 }
 
 fn annotate(d: &Dossier, v: &Verdict) -> Result<(), Failure> {
-    let Some(decision) = d.annotation_labelled("Décision") else {
-        return Err(Failure::Business("annotation « Décision » absente".into()));
-    };
     let value = if v.accept { "Acceptée" } else { "Refusée" };
-    let input = AnnotationInput {
-        id: decision.id.clone(),
-        value: AnnotationValue::DropDown(value.into()),
-    };
-    ds::modifier_annotations(d.number, &[input]).map_err(ds_sys("annotations"))
+    // This robot's own wording for a missing annotation, kept as it was.
+    let input = d
+        .annotation_input("Décision", AnnotationValue::DropDown(value.into()))
+        .map_err(|_| Failure::Business("annotation « Décision » absente".into()))?;
+    ds::modifier_annotations(d.number, &[input]).map_err(system("annotations"))
 }
 
 /// Accepts or refuses in DS; the motivation is what the applicant receives.
@@ -157,7 +135,7 @@ fn decide(d: &Dossier, v: &Verdict) -> Result<String, Failure> {
     };
     match sent {
         Ok(_) | Err(DsError::AlreadyInState(_)) => Ok(motivation),
-        Err(e) => Err(ds_sys("décision")(e)),
+        Err(e) => Err(system("décision")(e)),
     }
 }
 
@@ -180,14 +158,17 @@ impl Robot for CpsInstruction {
     }
 
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
-        let d = item.load_dossier().map_err(ds_sys("dossier"))?;
+        let d = item.load_dossier().map_err(system("dossier"))?;
         if !matches!(
             d.state,
             DossierState::EnConstruction | DossierState::EnInstruction
         ) {
             return Ok(Outcome::Skipped("dossier déjà terminé".into()));
         }
-        passer_en_instruction(&d)?;
+        // The dossier is examined from now on: the applicant can no longer
+        // edit it.
+        d.ensure_en_instruction()
+            .map_err(system("passer en instruction"))?;
         let verdict = verify(self, &d)?;
         record_in_cps(self, &d, &verdict)?;
         annotate(&d, &verdict)?;

@@ -18,10 +18,10 @@ impl Robot for Hello {
     }
 
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
-        let system = |e| Failure::System(format!("state store: {e:?}"));
-        let previous = state::get_string("last-dossier").map_err(system)?;
-        let count = state::increment("greeted").map_err(system)?;
-        state::set_string("last-dossier", &item.number.to_string()).map_err(system)?;
+        let system = pont_sdk::system("state store");
+        let previous = state::get_string("last-dossier").map_err(&system)?;
+        let count = state::increment("greeted").map_err(&system)?;
+        state::set_string("last-dossier", &item.number.to_string()).map_err(&system)?;
         let number = item.number.to_string();
         let count_text = count.to_string();
         log::log(

@@ -10,7 +10,7 @@ use crate::pieces::Piece;
 const PAGE_WAIT_MS: u32 = 15_000;
 
 fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("@ctes, {step}: {e:?}"))
+    pont_sdk::system(format!("@ctes, {step}"))
 }
 
 /// One browser session for the dossier's deposits.

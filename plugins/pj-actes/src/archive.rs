@@ -16,7 +16,7 @@ use crate::pieces::Piece;
 pub const MOUNT: &str = "archives";
 
 fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("archive, {step}: {e:?}"))
+    pont_sdk::system(format!("archive, {step}"))
 }
 
 /// A dossier's archive being assembled.

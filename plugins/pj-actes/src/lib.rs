@@ -18,7 +18,7 @@ mod archive;
 mod pieces;
 mod report;
 
-use pont_sdk::ds::{self, AnnotationInput, AnnotationValue, Dossier, DossierState};
+use pont_sdk::ds::{self, AnnotationValue, Dossier, DossierState};
 use pont_sdk::{Blob, Failure, Item, Outcome, Robot, Settings, log, state};
 
 use actes::Actes;
@@ -60,7 +60,7 @@ impl Robot for PjActes {
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
         let d = item
             .load_dossier()
-            .map_err(|e| Failure::System(format!("reading the dossier: {e:?}")))?;
+            .map_err(pont_sdk::system("reading the dossier"))?;
         if d.state != DossierState::EnInstruction {
             return Ok(Outcome::Skipped(format!(
                 "dossier {:?}, pas en instruction",
@@ -112,7 +112,7 @@ impl PjActes {
         for piece in &t.pieces {
             let blob = download(piece)?;
             let key = format!("depot:{}:{}", d.number, piece.file.reference);
-            let numero = match state::get_string(&key).map_err(state_error)? {
+            let numero = match state::get_string(&key).map_err(pont_sdk::system("state store"))? {
                 Some(n) => n,
                 None => {
                     // One session for the dossier, opened only if needed.
@@ -121,7 +121,7 @@ impl PjActes {
                         None => actes.insert(Actes::open(&self.actes_url)?),
                     };
                     let n = session.deposit(piece, &blob)?;
-                    state::set_string(&key, &n).map_err(state_error)?;
+                    state::set_string(&key, &n).map_err(pont_sdk::system("state store"))?;
                     n
                 }
             };
@@ -133,35 +133,16 @@ impl PjActes {
 }
 
 fn download(piece: &Piece) -> Result<Blob, Failure> {
-    ds::attachment(&piece.file)
-        .map_err(|e| Failure::System(format!("downloading « {} »: {e:?}", piece.file.file_name)))
-}
-
-fn state_error(e: pont_sdk::Error) -> Failure {
-    Failure::System(format!("state store: {e:?}"))
-}
-
-fn annotation(
-    d: &Dossier,
-    label: &str,
-    value: AnnotationValue,
-) -> Result<AnnotationInput, Failure> {
-    let a = d.annotation_labelled(label).ok_or_else(|| {
-        Failure::Business(format!("annotation « {label} » absente de la démarche"))
-    })?;
-    Ok(AnnotationInput {
-        id: a.id.clone(),
-        value,
-    })
+    let step = format!("downloading « {} »", piece.file.file_name);
+    ds::attachment(&piece.file).map_err(pont_sdk::system(step))
 }
 
 fn annotate(d: &Dossier, numeros: &[String]) -> Result<(), Failure> {
     let inputs = vec![
-        annotation(d, ANNOT_NUMBERS, AnnotationValue::Text(numeros.join(", ")))?,
-        annotation(d, ANNOT_DONE, AnnotationValue::Checkbox(true))?,
+        d.annotation_input(ANNOT_NUMBERS, AnnotationValue::Text(numeros.join(", ")))?,
+        d.annotation_input(ANNOT_DONE, AnnotationValue::Checkbox(true))?,
     ];
-    ds::modifier_annotations(d.number, &inputs)
-        .map_err(|e| Failure::System(format!("writing the annotations: {e:?}")))
+    ds::modifier_annotations(d.number, &inputs).map_err(pont_sdk::system("writing the annotations"))
 }
 
 pont_sdk::export!(PjActes);

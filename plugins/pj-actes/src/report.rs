@@ -12,7 +12,7 @@ use pont_sdk::{Failure, state};
 pub const MOUNT: &str = "rapports";
 
 fn sys(step: &'static str) -> impl Fn(pont_sdk::Error) -> Failure {
-    move |e| Failure::System(format!("rapport d’activité, {step}: {e:?}"))
+    pont_sdk::system(format!("rapport d’activité, {step}"))
 }
 
 /// One row of the report.

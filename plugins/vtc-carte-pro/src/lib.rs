@@ -8,20 +8,24 @@
 //!
 //! **Waiting without holding anything.** The contrôle answers later, so the
 //! robot never waits in a browser: it files both requests, keeps their
-//! numbers in `state`, closes its sessions and ends the attempt with a
-//! system failure that says it is waiting. The runner frees the instance and
-//! tries the dossier again after its backoff (`retry-backoff-ms`,
-//! `max-attempts` of the robot config, sized to the external delay); the next
-//! attempt only looks at the answer page. A contrôle that never answers ends
-//! in the review queue, where a person takes over.
+//! numbers in `state`, and ends the pass with `Outcome::Waiting`. The runner
+//! frees the instance and its browser sessions at once and feeds the dossier
+//! again when the wait is over; a wait is not a failure and uses no attempt.
+//! The next pass only looks at the answer page. A contrôle that never
+//! answers ends in the review queue after `[queue] max-wait-hours`, where a
+//! person takes over.
 //!
-//! Settings: `casier` and `controle`, the base URLs of the two applications.
+//! Settings: `casier` and `controle`, the base URLs of the two applications;
+//! `attente-controle-secs`, how long to wait before looking at the contrôle's
+//! answer again (default 600).
 
 mod forms;
 mod identity;
 
-use pont_sdk::ds::{self, AnnotationInput, AnnotationValue, Dossier, DossierState, DsError};
-use pont_sdk::{Error, Failure, Item, Outcome, Robot, Settings, log, state};
+use pont_sdk::ds::{self, AnnotationValue, Dossier};
+use pont_sdk::{Failure, Item, Outcome, Robot, Settings, log, state, system};
+
+use std::time::Duration;
 
 use identity::Identity;
 
@@ -30,45 +34,30 @@ use identity::Identity;
 struct Vtc {
     casier: String,
     controle: String,
+    /// How long to wait before looking at the contrôle's answer again.
+    attente: Duration,
 }
+
+/// Default wait for the contrôle's answer.
+const ATTENTE_DEFAUT_SECS: f64 = 600.0;
 
 /// Annotation for the contrôle's answer (yes = valid licence).
 const ANNOT_VERIFIE: &str = "Droit à conduire vérifié";
 /// Annotation for when the answer was read.
 const ANNOT_DATE: &str = "Date de vérification";
 
-/// A failure of an application or of the host, retried by the runner.
-fn sys(step: &'static str) -> impl Fn(Error) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
-}
-
-fn ds_sys(step: &'static str) -> impl Fn(DsError) -> Failure {
-    move |e| Failure::System(format!("{step}: {e:?}"))
-}
-
 /// The state key of one step's request number for a dossier.
 fn key(number: i64, step: &str) -> String {
     format!("dossier/{number}/{step}")
 }
 
-/// The failure that means "the external answer is not there yet": the runner
-/// retries after its backoff, with no instance or browser held meanwhile.
-fn waiting(controle: &str) -> Failure {
-    Failure::System(format!(
-        "en attente : contrôle {controle} en cours de traitement par le service externe"
-    ))
-}
-
-/// The applicant's data must not change while it is re-entered elsewhere:
-/// a dossier still en construction is passed en instruction first.
-fn freeze(d: &Dossier) -> Result<(), Failure> {
-    if d.state != DossierState::EnConstruction {
-        return Ok(());
-    }
-    match ds::passer_en_instruction(d.number, false) {
-        Ok(_) | Err(DsError::AlreadyInState(_)) => Ok(()),
-        Err(e) => Err(ds_sys("passer en instruction")(e)),
-    }
+/// The outcome that means "the external answer is not there yet": the
+/// runner feeds the dossier again later, with no instance or browser held.
+fn waiting(controle: &str, attente: Duration) -> Outcome {
+    pont_sdk::wait_for(
+        attente,
+        format!("en attente : contrôle {controle} en cours de traitement par le service externe"),
+    )
 }
 
 /// The request number of `step` for this dossier: the one kept from an
@@ -79,11 +68,11 @@ fn remembered(
     file: impl FnOnce() -> Result<String, Failure>,
 ) -> Result<(String, bool), Failure> {
     let k = key(number, step);
-    if let Some(done) = state::get_string(&k).map_err(sys("state"))? {
+    if let Some(done) = state::get_string(&k).map_err(system("state"))? {
         return Ok((done, false));
     }
     let filed = file()?;
-    state::set_string(&k, &filed).map_err(sys("state"))?;
+    state::set_string(&k, &filed).map_err(system("state"))?;
     log::log(
         log::Level::Info,
         &format!("{step} : demande {filed} déposée"),
@@ -92,27 +81,13 @@ fn remembered(
     Ok((filed, true))
 }
 
-/// The annotation id of `label`, or a business failure naming it (the
-/// démarche is not the one this robot was written for).
-fn annotation_id(d: &Dossier, label: &str) -> Result<String, Failure> {
-    d.annotation_labelled(label)
-        .map(|a| a.id.clone())
-        .ok_or_else(|| Failure::Business(format!("annotation « {label} » absente de la démarche")))
-}
-
 /// Writes the contrôle's answer and when it was read.
 fn annotate(d: &Dossier, valide: bool) -> Result<(), Failure> {
     let inputs = [
-        AnnotationInput {
-            id: annotation_id(d, ANNOT_VERIFIE)?,
-            value: AnnotationValue::YesNo(valide),
-        },
-        AnnotationInput {
-            id: annotation_id(d, ANNOT_DATE)?,
-            value: AnnotationValue::Datetime(pont_sdk::now()),
-        },
+        d.annotation_input(ANNOT_VERIFIE, AnnotationValue::YesNo(valide))?,
+        d.annotation_input(ANNOT_DATE, AnnotationValue::Datetime(pont_sdk::now()))?,
     ];
-    ds::modifier_annotations(d.number, &inputs).map_err(ds_sys("annotations"))
+    ds::modifier_annotations(d.number, &inputs).map_err(system("annotations"))
 }
 
 /// Forgets the dossier's progress once its outcome is final.
@@ -127,7 +102,11 @@ fn forget(number: i64) {
 impl Vtc {
     fn handle(&self, d: &Dossier) -> Result<Outcome, Failure> {
         let who = Identity::read(d)?;
-        freeze(d)?;
+        // The applicant's data must not change while it is re-entered
+        // elsewhere: a dossier still en construction is passed en
+        // instruction first.
+        d.ensure_en_instruction()
+            .map_err(system("passer en instruction"))?;
         let (casier, _) = remembered(d.number, "casier", || {
             forms::file_casier(&self.casier, &who)
         })?;
@@ -135,11 +114,11 @@ impl Vtc {
             forms::file_controle(&self.controle, &who)
         })?;
         if just_filed {
-            // The external service needs time: come back after the backoff.
-            return Err(waiting(&controle));
+            // The external service needs time: come back later.
+            return Ok(waiting(&controle, self.attente));
         }
         let Some(valide) = forms::controle_answer(&self.controle, &controle)? else {
-            return Err(waiting(&controle));
+            return Ok(waiting(&controle, self.attente));
         };
         annotate(d, valide)?;
         forget(d.number);
@@ -162,16 +141,32 @@ fn setting(s: &Settings, key: &str) -> Result<String, String> {
         .ok_or_else(|| format!("setting `{key}` missing (base URL of the application)"))
 }
 
+/// The `attente-controle-secs` setting (seconds, fractions allowed).
+fn attente(s: &Settings) -> Result<Duration, String> {
+    let Some(v) = s.get("attente-controle-secs") else {
+        return Ok(Duration::from_secs_f64(ATTENTE_DEFAUT_SECS));
+    };
+    match v.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=86_400.0).contains(&secs) => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "setting `attente-controle-secs` = `{v}`: a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
 impl Robot for Vtc {
     fn init(settings: Settings) -> Result<Self, String> {
         Ok(Self {
             casier: setting(&settings, "casier")?,
             controle: setting(&settings, "controle")?,
+            attente: attente(&settings)?,
         })
     }
 
     fn process(&mut self, item: Item) -> Result<Outcome, Failure> {
-        let d = item.load_dossier().map_err(ds_sys("dossier"))?;
+        let d = item.load_dossier().map_err(system("dossier"))?;
         self.handle(&d)
     }
 }

@@ -15,7 +15,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SandboxError;
-use crate::model::{Content, FileRecord, Kind, Value};
+use crate::model::{Content, FileLie, FileRecord, Kind, Value};
 use crate::world::State;
 
 /// DS's own cap on an attachment: the size used when none is given.
@@ -90,9 +90,14 @@ fn parse_size(s: &str) -> Option<u64> {
 }
 
 /// Adds the generated file to the dossier's first pièce-justificative champ (and to the file
-/// table that signed URLs resolve against). Returns the file id. The seed derives from the id,
-/// which the world hands out in order, so the same calls on a fresh world give the same bytes.
-pub(crate) fn attach(st: &mut State, spec: &AttachmentSpec) -> Result<u64, SandboxError> {
+/// table that signed URLs resolve against), described as `lie` says. Returns the file id. The
+/// seed derives from the id, which the world hands out in order, so the same calls on a fresh
+/// world give the same bytes.
+pub(crate) fn attach(
+    st: &mut State,
+    spec: &AttachmentSpec,
+    lie: FileLie,
+) -> Result<u64, SandboxError> {
     if spec.size > MAX_SIZE {
         return Err(SandboxError::Invalid("size too large (max 4 GiB)".into()));
     }
@@ -127,6 +132,7 @@ pub(crate) fn attach(st: &mut State, spec: &AttachmentSpec) -> Result<u64, Sandb
             corrupt: spec.corrupt,
         },
         checksum: OnceLock::new(),
+        lie,
     });
     let mut rec = (*d).clone();
     for c in rec

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod annotations;
+pub mod applicant;
 pub mod apps;
 pub mod attachments;
 pub mod error;
@@ -28,11 +29,17 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use applicant::{
+    ApplicantEdit, ApplicantError, ApplicantOutcome, ChampEdit, ChampRef, ChampValue,
+};
 pub use apps::{App, AppPorts, AppRecord, AppRequest, AppsConfig};
 pub use attachments::AttachmentSpec;
 pub use error::SandboxError;
+pub use model::FileLie;
 pub use seed::{Scenario, StateMix};
-pub use world::{Faults, MutationLogEntry, RequestCount, SandboxConfig, TokenSpec, World};
+pub use world::{
+    CursorFault, Faults, MutationLogEntry, RequestCount, SandboxConfig, TokenSpec, World,
+};
 
 /// A running sandbox. Dropping it without [`Sandbox::shutdown`] aborts the server task.
 #[derive(Debug)]
@@ -94,6 +101,16 @@ impl Sandbox {
     /// The world, for control from Rust tests (same operations as `/__sandbox/`).
     pub fn world(&self) -> &Arc<World> {
         &self.world
+    }
+
+    /// Acts as the usager of dossier `number` (same as `POST /__sandbox/dossiers/{number}/applicant`):
+    /// edits champs, answers the pending correction or sends a message, moving DS's dates.
+    pub fn applicant_edit(
+        &self,
+        number: i64,
+        edit: ApplicantEdit,
+    ) -> Result<ApplicantOutcome, ApplicantError> {
+        self.world.applicant_edit(number, edit)
     }
 
     fn running(&self, app: App) -> Option<&apps::RunningApp> {

@@ -185,6 +185,20 @@ pub struct FileRecord {
     pub content: Content,
     /// base64 MD5, computed lazily for generated content (hashing 200 MB takes a while).
     pub checksum: OnceLock<String>,
+    /// How a hostile DS misdescribes the file (a fault control); the default tells the truth.
+    pub lie: FileLie,
+}
+
+/// A file misdescribed on purpose, to test clients against a hostile or broken DS. The
+/// checksum stays the true MD5 of the bytes served, so only the size is a lie.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileLie {
+    /// Size announced in `byteSize` and `byteSizeBigInt` instead of the real one (0 included).
+    pub declared_size: Option<u64>,
+    /// Serve the bytes without `Content-Length` (chunked), so a client learns the real size
+    /// only by reading.
+    pub hide_length: bool,
 }
 
 impl PartialEq for FileRecord {
@@ -199,6 +213,10 @@ impl FileRecord {
             Content::Bytes(b) => b.len() as u64,
             Content::Generated { len, .. } => *len,
         }
+    }
+    /// The size `File.byteSize` announces: the real one unless [`FileLie`] says otherwise.
+    pub fn declared_size(&self) -> u64 {
+        self.lie.declared_size.unwrap_or_else(|| self.byte_size())
     }
     /// The checksum; for generated content this hashes the whole stream the first time.
     pub fn checksum_blocking(&self) -> String {

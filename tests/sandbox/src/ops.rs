@@ -177,6 +177,7 @@ fn validate_blob(st: &mut WorldState, secret: &[u8], signed: &str) -> Outcome<Ar
             created_at: Utc::now(),
             content: Content::Bytes(data),
             checksum: OnceLock::from(blob.checksum.clone()),
+            lie: FileLie::default(),
         })
     });
     Ok(file)
@@ -313,7 +314,11 @@ impl World {
             Transition::Archiver => (None, from),
         };
         match t {
-            Transition::PasserEnInstruction => rec.en_instruction_at = Some(now),
+            Transition::PasserEnInstruction => {
+                rec.en_instruction_at = Some(now);
+                // DS's `after_passer_en_instruction` resolves a pending correction.
+                crate::applicant::resolve_pending_corrections(&mut rec, now);
+            }
             Transition::RepasserEnConstruction => rec.en_instruction_at = None,
             Transition::Accepter | Transition::Refuser | Transition::ClasserSansSuite => {
                 rec.traite_at = Some(now);

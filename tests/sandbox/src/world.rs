@@ -109,6 +109,28 @@ pub struct Faults {
     pub burst_429: u32,
     /// Seed of the fault dice, for reproducible runs.
     pub seed: u64,
+    /// When above 0, every GraphQL answer (past the rate limit) is a JSON body this many bytes
+    /// long, streamed without `Content-Length` and never held in memory: a hostile DS.
+    pub huge_body_bytes: u64,
+    /// How connection pages misreport their cursors (a hostile DS; see [`CursorFault`]).
+    pub cursor: CursorFault,
+}
+
+/// A pagination lie, for clients that must not loop forever on a hostile DS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CursorFault {
+    /// Pages tell the truth.
+    #[default]
+    Off,
+    /// Every page says `hasNextPage: true`, and its `endCursor` is the `after` it was asked
+    /// with (the first page's is its real one): the cursor never advances.
+    Repeat,
+    /// Every page says `hasNextPage: true` with `endCursor: null`.
+    Missing,
+    /// The last page says `hasNextPage: true` with a cursor before the first dossier, so the
+    /// listing starts over: cursors come back after a full round.
+    Cycle,
 }
 
 /// What the fault dice decided for one request.
@@ -447,7 +469,12 @@ impl World {
 
     /// Adds the generated file `spec` describes; returns the file id.
     pub fn attach(&self, spec: &AttachmentSpec) -> Result<u64, SandboxError> {
-        attachments::attach(&mut self.lock(), spec)
+        self.attach_lying(spec, FileLie::default())
+    }
+
+    /// [`World::attach`], with the file's size misreported as `lie` says (hostile-DS tests).
+    pub fn attach_lying(&self, spec: &AttachmentSpec, lie: FileLie) -> Result<u64, SandboxError> {
+        attachments::attach(&mut self.lock(), spec, lie)
     }
 
     /// Signed download URL of a file, valid for the configured TTL.
@@ -539,7 +566,7 @@ fn build_state(config: SandboxConfig) -> (State, Option<SandboxError>) {
     }
     let mut error = None;
     for spec in st.config.attachments.clone() {
-        if let Err(e) = attachments::attach(&mut st, &spec) {
+        if let Err(e) = attachments::attach(&mut st, &spec, FileLie::default()) {
             error.get_or_insert(e);
         }
     }

@@ -8,19 +8,25 @@
 //! being written a lock file beside it is held, so two runs cannot interleave.
 
 mod cell;
+mod csv;
+mod limits;
 mod read;
+mod unzip;
+mod xls;
 
 use std::fs::TryLockError;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
 pub use cell::Cell;
+pub use limits::SheetLimits;
 
 use crate::error::{FilesError, Result};
 use crate::mount::Mount;
 use crate::path::RobotPath;
 
-/// Workbooks larger than this are refused instead of being loaded into memory.
+/// Workbooks larger than this are refused instead of being loaded into memory
+/// (the default of [`SheetLimits::max_file_bytes`]).
 pub const MAX_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A table read from a sheet: the header row gives the column names.
@@ -82,6 +88,8 @@ pub struct Workbook {
     format: Format,
     sheets: Vec<SheetData>,
     writer: Option<Writer>,
+    /// Applied to every read of the file: at open, before editing, after saving.
+    limits: SheetLimits,
 }
 
 impl std::fmt::Debug for Workbook {
@@ -96,12 +104,24 @@ impl std::fmt::Debug for Workbook {
 }
 
 impl Workbook {
-    /// Open the workbook at `path` on `mount`; the format follows the extension.
+    /// Open the workbook at `path` on `mount` under the default [`SheetLimits`];
+    /// the format follows the extension.
     pub fn open(mount: Arc<Mount>, path: &str) -> Result<Self> {
+        Self::open_with_limits(mount, path, SheetLimits::default())
+    }
+
+    /// Open the workbook at `path` on `mount`, refusing it with
+    /// [`FilesError::Limit`] as soon as it passes one of `limits`.
+    pub fn open_with_limits(mount: Arc<Mount>, path: &str, limits: SheetLimits) -> Result<Self> {
         let p = mount.parse(path, false)?;
         let format = format_of(&mount, path, &p)?;
-        let bytes = read_all(&mount, path)?;
-        let sheets = read::load(&mount, path, &p, format, bytes)?;
+        let sheets = if format == Format::Csv {
+            let file = mount.open_read(path)?;
+            vec![csv::load(mount.name(), path, csv_name(&p), file, &limits)?]
+        } else {
+            let bytes = read_all(&mount, path, &limits)?;
+            read::load(mount.name(), path, format, &bytes, &limits)?
+        };
         Ok(Self {
             mount,
             raw: path.to_string(),
@@ -109,6 +129,7 @@ impl Workbook {
             format,
             sheets,
             writer: None,
+            limits,
         })
     }
 
@@ -233,7 +254,16 @@ impl Workbook {
                 return Err(FilesError::from_io(self.mount.name(), &self.raw, "lock", e));
             }
         }
-        let bytes = read_all(&self.mount, &self.raw)?;
+        let bytes = read_all(&self.mount, &self.raw, &self.limits)?;
+        // The file may have been replaced since it was opened: it is checked
+        // against the limits again before the editor, which trusts it, sees it.
+        read::load(
+            self.mount.name(),
+            &self.raw,
+            self.format,
+            &bytes,
+            &self.limits,
+        )?;
         let book = umya_spreadsheet::reader::xlsx::read_reader(Cursor::new(bytes), true)
             .map_err(|e| self.invalid(format!("cannot edit this xlsx: {e}")))?;
         self.writer = Some(Writer {
@@ -314,7 +344,13 @@ impl Workbook {
         let written = bytes.len() as u64;
         self.mount.write_bytes(&self.raw, &bytes)?;
         w.dirty = false;
-        self.sheets = read::load(&self.mount, &self.raw, &self.path, self.format, bytes)?;
+        self.sheets = read::load(
+            self.mount.name(),
+            &self.raw,
+            self.format,
+            &bytes,
+            &self.limits,
+        )?;
         Ok(written)
     }
 }
@@ -373,18 +409,28 @@ fn format_of(mount: &Mount, raw: &str, p: &RobotPath) -> Result<Format> {
     }
 }
 
-fn read_all(mount: &Mount, raw: &str) -> Result<Vec<u8>> {
+fn read_all(mount: &Mount, raw: &str, limits: &SheetLimits) -> Result<Vec<u8>> {
     let file = mount.open_read(raw)?;
     let mut bytes = Vec::new();
-    file.take(MAX_WORKBOOK_BYTES + 1)
+    file.take(limits.max_file_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| FilesError::from_io(mount.name(), raw, "read", e))?;
-    if bytes.len() as u64 > MAX_WORKBOOK_BYTES {
-        return Err(FilesError::invalid(
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(FilesError::limit(
             mount.name(),
             raw,
-            format!("larger than {MAX_WORKBOOK_BYTES} bytes"),
+            format!(
+                "larger than {} bytes (SheetLimits::max_file_bytes)",
+                limits.max_file_bytes
+            ),
         ));
     }
     Ok(bytes)
+}
+
+/// A csv file's one sheet is named after the file, without its extension.
+fn csv_name(p: &RobotPath) -> String {
+    p.split_last()
+        .map(|(_, n)| n.rsplit_once('.').map_or(n, |(stem, _)| stem).to_string())
+        .unwrap_or_default()
 }

@@ -31,6 +31,9 @@ pub(super) struct RawQueue {
     batch: Option<u32>,
     max_attempts: Option<u32>,
     retry_backoff_ms: Option<u64>,
+    max_wait_hours: Option<f64>,
+    wait_in_run_secs: Option<u64>,
+    reprocess: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +68,37 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether a settled dossier is handled again when DS shows a change the
+/// robot did not make (`[queue] reprocess`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reprocess {
+    /// A new episode: the applicant's edits, a resolved correction, a new
+    /// message from the applicant, a state the robot did not leave it in.
+    #[default]
+    OnChange,
+    /// Once settled, never again.
+    Never,
+}
+
+/// How items that wait for something outside the robot are fed again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitPolicy {
+    /// A dossier waiting longer than this goes to review (`max-wait-hours`).
+    pub max_wait: std::time::Duration,
+    /// A wait that ends within this long is served by the run itself, which
+    /// stays for it; a longer one is left to a later run (`wait-in-run-secs`).
+    pub in_run: std::time::Duration,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        Self {
+            max_wait: std::time::Duration::from_secs(7 * 24 * 3600),
+            in_run: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
 /// Where the items come from.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueConfig {
@@ -81,6 +115,8 @@ pub struct QueueConfig {
     /// At most this many dossiers per run.
     pub batch: Option<u32>,
     pub retry: RetryPolicy,
+    pub wait: WaitPolicy,
+    pub reprocess: Reprocess,
 }
 
 /// The `[report]` section.
@@ -142,7 +178,20 @@ impl Validator<'_> {
         if max_attempts == 0 || max_attempts > 20 {
             return Err(self.err("queue.max-attempts", "must be between 1 and 20"));
         }
+        let wait = self.wait_policy(&raw)?;
+        let reprocess = match raw.reprocess.as_deref() {
+            None | Some("on-change") => Reprocess::OnChange,
+            Some("never") => Reprocess::Never,
+            Some(other) => {
+                return Err(self.err(
+                    "queue.reprocess",
+                    format!("`{other}` is not one of `on-change`, `never`"),
+                ));
+            }
+        };
         Ok(QueueConfig {
+            wait,
+            reprocess,
             dossiers: raw.dossiers,
             demarche: raw.demarche,
             states: raw.states,
@@ -157,6 +206,25 @@ impl Validator<'_> {
                     .min(600_000),
             },
         })
+    }
+
+    fn wait_policy(&self, raw: &RawQueue) -> Result<WaitPolicy, PolicyError> {
+        let default = WaitPolicy::default();
+        let max_wait = match raw.max_wait_hours {
+            None => default.max_wait,
+            Some(h) if h.is_finite() && h > 0.0 && h <= 24.0 * 365.0 => {
+                std::time::Duration::from_secs_f64(h * 3600.0)
+            }
+            Some(_) => {
+                return Err(self.err("queue.max-wait-hours", "must be between 0 and 8760 hours"));
+            }
+        };
+        let in_run = match raw.wait_in_run_secs {
+            None => default.in_run,
+            Some(s) if s <= 3600 => std::time::Duration::from_secs(s),
+            Some(_) => return Err(self.err("queue.wait-in-run-secs", "must be at most 3600")),
+        };
+        Ok(WaitPolicy { max_wait, in_run })
     }
 
     pub(super) fn report(&self, raw: RawReport) -> Result<ReportConfig, PolicyError> {

@@ -15,6 +15,10 @@ use super::guide::GuideFigures;
 pub const YEAR_SECONDS: f64 = 365.25 * 86_400.0;
 /// Seconds in a month, one twelfth of [`YEAR_SECONDS`] (30.4375 days).
 pub const MONTH_SECONDS: f64 = YEAR_SECONDS / 12.0;
+/// Shortest period, in days, that per-month and per-year figures are
+/// extrapolated from: a few minutes of activity scaled to a year says more
+/// about the arithmetic than about the robot.
+pub const MIN_EXTRAPOLATION_DAYS: i64 = 7;
 
 /// How one item (dossier) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +39,10 @@ pub struct ItemMeasure {
     pub started_at: DateTime<Utc>,
     /// Wall-clock time the robot spent on it.
     pub duration_ms: u64,
+    /// Time it waited for something outside the robot (an external
+    /// service's answer): the dossier's delay, not robot time.
+    #[serde(default)]
+    pub external_ms: u64,
     /// Browser actions (clicks, typing, selections) it took.
     pub clicks: u32,
     /// External applications it touched (DS, Chorus, an Excel base...).
@@ -112,14 +120,18 @@ pub struct KpiRow {
     pub dossiers: u64,
     /// Items left for review or failed.
     pub unfinished: u64,
-    /// Handled dossiers per month, extrapolated from the period.
-    pub per_month: f64,
-    /// Handled dossiers per year, extrapolated from the period.
-    pub per_year: f64,
+    /// Handled dossiers per month, extrapolated from the period; `None` when
+    /// the period is shorter than [`MIN_EXTRAPOLATION_DAYS`].
+    pub per_month: Option<f64>,
+    /// Handled dossiers per year, extrapolated like [`KpiRow::per_month`].
+    pub per_year: Option<f64>,
     /// Human minutes per dossier (the configured baseline).
     pub human_minutes: Option<f64>,
     /// Mean robot minutes per handled dossier, measured.
     pub robot_minutes: Option<f64>,
+    /// Mean minutes a handled dossier waited outside the robot (external
+    /// delay: not in robot minutes, not in the time saved).
+    pub external_minutes: Option<f64>,
     /// Mean clicks per handled dossier.
     pub clicks: Option<f64>,
     /// Distinct applications touched by handled dossiers.
@@ -145,23 +157,27 @@ pub fn compute(period: &RobotPeriod) -> Result<KpiRow, KpiError> {
     let robot_minutes = mean(handled.iter().map(|i| i.duration_ms as f64 / 60_000.0));
     let saved_each = human_minutes.zip(robot_minutes).map(|(h, r)| h - r);
     let hours_saved = saved_each.map(|m| dossiers as f64 * m / 60.0);
+    // Scaled from the period to `unit` seconds, or nothing when it is too short.
+    let scaled = |n: f64, unit: f64| extrapolates(period).then(|| n * unit / seconds);
     Ok(KpiRow {
         robot: period.robot.clone(),
         period_start: period.period_start,
         period_end: period.period_end,
         dossiers,
         unfinished: period.items.len() as u64 - dossiers,
-        per_month: dossiers as f64 * MONTH_SECONDS / seconds,
-        per_year: dossiers as f64 * YEAR_SECONDS / seconds,
+        per_month: scaled(dossiers as f64, MONTH_SECONDS),
+        per_year: scaled(dossiers as f64, YEAR_SECONDS),
         human_minutes,
         robot_minutes,
+        external_minutes: mean(handled.iter().map(|i| i.external_ms as f64 / 60_000.0))
+            .filter(|m| *m > 0.0),
         clicks: mean(handled.iter().map(|i| f64::from(i.clicks))),
         tools: handled
             .iter()
             .flat_map(|i| i.tools.iter().cloned())
             .collect(),
         hours_saved,
-        hours_saved_per_year: hours_saved.map(|h| h * YEAR_SECONDS / seconds),
+        hours_saved_per_year: hours_saved.and_then(|h| scaled(h, YEAR_SECONDS)),
         guide: period.guide.clone(),
     })
 }
@@ -182,6 +198,11 @@ fn period_seconds(period: &RobotPeriod) -> Result<f64, KpiError> {
         });
     }
     Ok(ms as f64 / 1000.0)
+}
+
+/// Whether the period is long enough to extrapolate per month and per year.
+pub fn extrapolates(period: &RobotPeriod) -> bool {
+    period.period_end - period.period_start >= chrono::Duration::days(MIN_EXTRAPOLATION_DAYS)
 }
 
 fn checked_baseline(period: &RobotPeriod) -> Result<Option<f64>, KpiError> {

@@ -9,7 +9,11 @@
 //!
 //! Conventions, chosen so the numbers can be checked by hand:
 //! - a year is 365.25 days and a month a twelfth of it; frequencies are the
-//!   handled count scaled from the period's length;
+//!   handled count scaled from the period's length, only for a period of at
+//!   least [`MIN_EXTRAPOLATION_DAYS`] (a shorter one shows its own counts, the
+//!   per-month and per-year cells blank and a note giving its length);
+//! - tools are what the host recorded per item: `ds`, each origin reached by
+//!   the browser or HTTP, each mount (`mount.NAME`, workbooks included);
 //! - only dossiers the robot finished count as handled;
 //! - time saved = handled × (baseline human minutes − mean robot minutes) / 60,
 //!   and is left empty when no baseline is configured, rather than borrowing
@@ -23,8 +27,8 @@ pub mod xlsx;
 
 pub use guide::{GUIDE_ROBOTS, GuideFigures, Span, guide_figures};
 pub use measure::{
-    ItemMeasure, KpiError, KpiRow, MONTH_SECONDS, Outcome, RobotPeriod, YEAR_SECONDS, compute,
-    compute_all,
+    ItemMeasure, KpiError, KpiRow, MIN_EXTRAPOLATION_DAYS, MONTH_SECONDS, Outcome, RobotPeriod,
+    YEAR_SECONDS, compute, compute_all, extrapolates,
 };
 pub use table::{Cell, HEADERS, cells, csv_field, format_number, to_csv, to_markdown};
 pub use xlsx::{SHEET_NAME, to_xlsx_bytes, write_xlsx};

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::guide::{GuideFigures, Span};
-use super::measure::KpiRow;
+use super::measure::{KpiRow, MIN_EXTRAPOLATION_DAYS};
 
 /// Column headers, in order.
 pub const HEADERS: [&str; 15] = [
@@ -83,7 +83,6 @@ pub fn cells(rows: &[KpiRow]) -> Vec<Vec<Cell>> {
 }
 
 fn measured_cells(row: &KpiRow) -> Vec<Cell> {
-    let tools: Vec<&str> = row.tools.iter().map(String::as_str).collect();
     vec![
         text(&row.robot),
         text("measured"),
@@ -91,20 +90,57 @@ fn measured_cells(row: &KpiRow) -> Vec<Cell> {
         date(row.period_end),
         Cell::Number(row.dossiers as f64),
         Cell::Number(row.unfinished as f64),
-        Cell::Number(row.per_month),
-        Cell::Number(row.per_year),
+        opt(row.per_month),
+        opt(row.per_year),
         opt(row.human_minutes),
         opt(row.robot_minutes),
         opt(row.clicks),
         Cell::Number(row.tools.len() as f64),
         opt(row.hours_saved),
         opt(row.hours_saved_per_year),
-        if tools.is_empty() {
-            Cell::Empty
-        } else {
-            text(format!("tools: {}", tools.join(", ")))
-        },
+        measured_note(row),
     ]
+}
+
+/// Why the extrapolations are blank (a period too short), then the tools by name.
+fn measured_note(row: &KpiRow) -> Cell {
+    let mut parts = Vec::new();
+    if row.per_year.is_none() {
+        parts.push(format!(
+            "measured over {}: under {MIN_EXTRAPOLATION_DAYS} days, not extrapolated",
+            period_length(row.period_end - row.period_start)
+        ));
+    }
+    if let Some(m) = row.external_minutes {
+        parts.push(format!(
+            "external delay {} min per dossier (waiting, not robot time)",
+            format_number(m)
+        ));
+    }
+    if !row.tools.is_empty() {
+        let tools: Vec<&str> = row.tools.iter().map(String::as_str).collect();
+        parts.push(format!("tools: {}", tools.join(", ")));
+    }
+    if parts.is_empty() {
+        Cell::Empty
+    } else {
+        text(parts.join("; "))
+    }
+}
+
+/// A period's length in the largest unit that keeps it readable: 3 days,
+/// 2.5 h, 12 min.
+fn period_length(d: chrono::TimeDelta) -> String {
+    let minutes = d.num_milliseconds() as f64 / 60_000.0;
+    if minutes >= 24.0 * 60.0 {
+        let days = format_number(minutes / (24.0 * 60.0));
+        let unit = if days == "1" { "day" } else { "days" };
+        format!("{days} {unit}")
+    } else if minutes >= 60.0 {
+        format!("{} h", format_number(minutes / 60.0))
+    } else {
+        format!("{} min", format_number(minutes))
+    }
 }
 
 fn guide_cells(robot: &str, g: &GuideFigures) -> Vec<Cell> {
@@ -198,6 +234,14 @@ mod tests {
         assert_eq!(csv_field("a, b"), "\"a, b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn period_lengths_read_in_days_hours_or_minutes() {
+        assert_eq!(period_length(chrono::TimeDelta::days(3)), "3 days");
+        assert_eq!(period_length(chrono::TimeDelta::days(1)), "1 day");
+        assert_eq!(period_length(chrono::TimeDelta::minutes(150)), "2.5 h");
+        assert_eq!(period_length(chrono::TimeDelta::seconds(90)), "1.5 min");
     }
 
     #[test]

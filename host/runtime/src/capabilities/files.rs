@@ -91,7 +91,9 @@ impl ItemState {
     pub(crate) fn files_error(&self, action: &Action<'_>, e: FilesError) -> Error {
         let message = e.to_string();
         match (&e, e.kind()) {
-            (FilesError::Quota { .. }, _) => {
+            // A quota, or a file past the host's parsing limits (a hostile
+            // spreadsheet): the robot gets `limit`, the audit log the refusal.
+            (FilesError::Quota { .. }, _) | (_, ErrorKind::Limit) => {
                 Error::Limit(self.run.gate.refuse(self.item, action, message).reason)
             }
             (_, ErrorKind::Denied) => {
@@ -103,11 +105,14 @@ impl ItemState {
         }
     }
 
-    /// The run's mount behind a granted name.
+    /// The run's mount behind a granted name; the mount becomes one of the
+    /// item's tools (under its ledger name), whether opened as files or a workbook.
     pub(crate) fn granted_mount(&self, name: &str) -> Result<Arc<Mount>, Error> {
-        self.run.mounts.get(name).cloned().ok_or_else(|| {
+        let mount = self.run.mounts.get(name).cloned().ok_or_else(|| {
             Error::Unavailable(format!("mount `{name}` was not opened for this run"))
-        })
+        })?;
+        self.tools.insert(pont_policy::mount_destination(name));
+        Ok(mount)
     }
 
     fn mount_of(&self, handle: &Resource<MountHandle>) -> wasmtime::Result<Arc<Mount>> {

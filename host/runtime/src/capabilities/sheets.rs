@@ -6,10 +6,13 @@
 //! was loaded at open, without further gate calls. Appends are kept in the
 //! host until `save`, which writes atomically through the mount (quota,
 //! temporary file, rename) while the workbook's lock keeps other runs out.
+//! A workbook past the host's [`SheetLimits`] (a hostile file: too many
+//! cells, a zip bomb) is refused at open with a `limit` error, audited as a
+//! refusal; the host does not try to hold it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pont_files::Workbook;
+use pont_files::{SheetLimits, Workbook};
 use pont_policy::Action;
 use tracing::Instrument;
 use wasmtime::component::Resource;
@@ -97,7 +100,38 @@ impl ItemState {
         };
         Ok(done.map_err(|e| self.files_error(&action, e)))
     }
+
+    /// Take the workbook's write lock, waiting while another item of the run
+    /// (or another run) holds it: items appending to one activity workbook
+    /// queue for it instead of failing. Bounded by [`LOCK_WAIT`], and by the
+    /// item's deadline.
+    async fn lock_for_write(&mut self, wb: &Resource<WorkbookHandle>) -> Res<()> {
+        let book = self.table.get(wb)?.book.clone();
+        let until = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            let b = book.clone();
+            let took =
+                blocking(move || b.lock().unwrap_or_else(|p| p.into_inner()).begin_write()).await?;
+            match took {
+                Err(e)
+                    if e.kind() == pont_files::ErrorKind::Locked
+                        && std::time::Instant::now() < until =>
+                {
+                    tokio::time::sleep(LOCK_POLL).await;
+                }
+                other => {
+                    let action = self.table.get(wb)?.write_action();
+                    return Ok(other.map_err(|e| self.files_error(&action, e)));
+                }
+            }
+        }
+    }
 }
+
+/// The longest an item waits for another writer's workbook lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often a waiting item tries the lock again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(25);
 
 impl HostWorkbook for ItemState {
     async fn open(&mut self, mount: String, path: String) -> Res<Resource<WorkbookHandle>> {
@@ -115,7 +149,10 @@ impl HostWorkbook for ItemState {
                 Err(e) => return Ok(Err(e)),
             };
             let p = path.clone();
-            let opened = blocking(move || Workbook::open(m, &p)).await?;
+            // Defaults for now: `[limits]` of the robot config is where an
+            // operator should set these, once it carries them.
+            let limits = SheetLimits::default();
+            let opened = blocking(move || Workbook::open_with_limits(m, &p, limits)).await?;
             let book = match opened {
                 Ok(b) => b,
                 Err(e) => return Ok(Err(self.files_error(&action, e))),
@@ -186,11 +223,18 @@ impl HostWorkbook for ItemState {
             .into_iter()
             .map(|r| r.into_iter().map(to_files).collect())
             .collect();
-        // Takes the workbook's lock and re-reads it on the first append; a
-        // read-only mount is refused (and audited) here.
-        self.on_workbook(&wb, true, move |b| b.append_rows(&sheet, &rows))
-            .instrument(span)
-            .await
+        // Takes the workbook's lock (waiting for another writer) and
+        // re-reads it on the first append; a read-only mount is refused
+        // (and audited) here.
+        async {
+            if let Err(e) = self.lock_for_write(&wb).await? {
+                return Ok(Err(e));
+            }
+            self.on_workbook(&wb, true, move |b| b.append_rows(&sheet, &rows))
+                .await
+        }
+        .instrument(span)
+        .await
     }
 
     async fn save(&mut self, wb: Resource<WorkbookHandle>) -> Res<()> {

@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use super::{Journal, LogLine};
 
-/// One attempt at one dossier, as recorded when it ended.
+/// One pass at one dossier, as recorded when it ended (an attempt that
+/// waited has a pass per wait, each a row).
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptRow {
     pub run_id: String,
     pub number: i64,
+    pub episode: u32,
     pub attempt: u32,
     pub status: String,
     pub outcome: String,
@@ -20,6 +22,9 @@ pub struct AttemptRow {
     pub browser_actions: u32,
     /// Distinct external applications, comma-separated.
     pub tools_used: String,
+    /// A waiting pass: how long it was to wait for something outside the
+    /// robot (the KPI's external delay, not robot time).
+    pub wait_ms: u64,
 }
 
 impl Journal {
@@ -35,10 +40,10 @@ impl Journal {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT i.run_id, i.number, i.attempt, i.status, COALESCE(i.outcome, ''), i.started_at,
-                    COALESCE(i.duration_ms, 0), i.browser_actions, i.tools_used
+                    COALESCE(i.duration_ms, 0), i.browser_actions, i.tools_used, i.episode, i.wait_ms
              FROM items i JOIN runs r ON r.id = i.run_id
              WHERE r.robot = ?1 AND i.started_at >= ?2 AND i.started_at < ?3
-             ORDER BY i.number, i.started_at, i.attempt",
+             ORDER BY i.number, i.started_at, i.episode, i.attempt, i.pass",
         )?;
         let rows = st.query_map(params![robot, since, until], |r| {
             Ok(AttemptRow {
@@ -51,6 +56,8 @@ impl Journal {
                 duration_ms: r.get::<_, i64>(6)?.max(0) as u64,
                 browser_actions: r.get(7)?,
                 tools_used: r.get(8)?,
+                episode: r.get(9)?,
+                wait_ms: r.get::<_, i64>(10)?.max(0) as u64,
             })
         })?;
         rows.collect()

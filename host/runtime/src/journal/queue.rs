@@ -23,6 +23,8 @@ pub enum QueueStatus {
     Skipped,
     /// A business failure: final, not retried.
     Failed,
+    /// Waiting for something outside the robot until `wake_at`.
+    Waiting,
     /// Waiting for a person (`pont review`).
     Review,
     /// Taken out of the review queue by a person.
@@ -38,6 +40,7 @@ impl QueueStatus {
             Self::Done => "done",
             Self::Skipped => "skipped",
             Self::Failed => "failed",
+            Self::Waiting => "waiting",
             Self::Review => "review",
             Self::Dismissed => "dismissed",
         }
@@ -51,15 +54,26 @@ impl QueueStatus {
             "done" => Self::Done,
             "skipped" => Self::Skipped,
             "failed" => Self::Failed,
+            "waiting" => Self::Waiting,
             "review" => Self::Review,
             "dismissed" => Self::Dismissed,
             _ => return None,
         })
     }
 
-    /// Whether a run may pick the dossier up.
+    /// Whether the status is a settled outcome of the episode, one a later
+    /// change in DS may reopen as a new episode.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            Self::Done | Self::Skipped | Self::Failed | Self::Dismissed
+        )
+    }
+
+    /// Whether a run may pick the dossier up (a waiting one: once due, see
+    /// [`QueueEntry::due`]).
     pub fn is_runnable(self) -> bool {
-        matches!(self, Self::Pending | Self::Retry)
+        matches!(self, Self::Pending | Self::Retry | Self::Waiting)
     }
 }
 
@@ -74,13 +88,47 @@ pub struct QueueEntry {
     pub reason: Option<String>,
     pub run_id: Option<String>,
     pub updated_at: String,
+    /// When a waiting dossier is to be fed again (RFC 3339, UTC).
+    pub wake_at: Option<String>,
+    /// Since when it has been waiting (its first wait of this attempt).
+    pub waiting_since: Option<String>,
+    /// 1, then 2, 3, … each time DS showed a change the robot did not make.
+    pub episode: u32,
+    /// Why the current episode started (none for the first).
+    pub episode_reason: Option<String>,
+    /// What DS showed when the episode's outcome was settled (JSON), the
+    /// basis a later change is judged against.
+    pub basis: Option<String>,
+}
+
+impl QueueEntry {
+    /// When a run may feed it: now for a pending or retried dossier, at
+    /// `wake_at` for a waiting one, never for a finished one.
+    pub fn due(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self.status {
+            QueueStatus::Pending | QueueStatus::Retry => Some(chrono::DateTime::UNIX_EPOCH),
+            QueueStatus::Waiting => Some(
+                self.wake_at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map_or(chrono::DateTime::UNIX_EPOCH, |t| t.to_utc()),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// A dossier claimed by a run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Claim {
     /// 1 for the first attempt ever, counting attempts of earlier runs.
     pub attempt: u32,
+    /// 1, 2, … each time the dossier is fed, waits included.
+    pub pass: u32,
+    /// The dossier's current episode.
+    pub episode: u32,
+    /// Why it started (none for the first).
+    pub episode_reason: Option<String>,
 }
 
 /// A DS mutation as journaled: the intent, then its result.
@@ -95,6 +143,15 @@ pub struct MutationRecord {
     pub status: String,
     pub detail: Option<String>,
     pub intent_at: String,
+    pub episode: u32,
+}
+
+/// Which dossier, episode and attempt a mutation belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct MutationAt {
+    pub number: i64,
+    pub episode: u32,
+    pub attempt: u32,
 }
 
 /// A past run.
@@ -131,11 +188,15 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
         reason: r.get(5)?,
         run_id: r.get(6)?,
         updated_at: r.get(7)?,
+        wake_at: r.get(8)?,
+        waiting_since: r.get(9)?,
+        episode: r.get(10)?,
+        episode_reason: r.get(11)?,
+        basis: r.get(12)?,
     })
 }
 
-const ENTRY_COLUMNS: &str =
-    "number, demarche, status, attempts, outcome, reason, run_id, updated_at";
+const ENTRY_COLUMNS: &str = "number, demarche, status, attempts, outcome, reason, run_id, updated_at, wake_at, waiting_since, episode, episode_reason, basis";
 
 impl Journal {
     /// Rows left `running` by a run that died: retried when `process` is
@@ -217,17 +278,23 @@ impl Journal {
         demarche: Option<i64>,
     ) -> rusqlite::Result<Claim> {
         let conn = self.conn();
-        let attempts: u32 = conn.query_row(
-            "INSERT INTO queue (robot, number, demarche, status, attempts, run_id, updated_at)
-             VALUES (?1, ?2, ?3, 'running', 1, ?4, ?5)
+        conn.query_row(
+            "INSERT INTO queue (robot, number, demarche, status, attempts, passes, run_id, updated_at)
+             VALUES (?1, ?2, ?3, 'running', 1, 1, ?4, ?5)
              ON CONFLICT (robot, number) DO UPDATE SET status = 'running',
-                attempts = attempts + 1, run_id = excluded.run_id,
+                attempts = attempts + 1, passes = passes + 1, run_id = excluded.run_id,
                 demarche = COALESCE(excluded.demarche, demarche), updated_at = excluded.updated_at
-             RETURNING attempts",
+             RETURNING attempts, passes, episode, episode_reason",
             params![robot, number, demarche, run_id, now()],
-            |r| r.get(0),
-        )?;
-        Ok(Claim { attempt: attempts })
+            |r| {
+                Ok(Claim {
+                    attempt: r.get(0)?,
+                    pass: r.get(1)?,
+                    episode: r.get(2)?,
+                    episode_reason: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Record an attempt and the dossier's new queue status together, so a
@@ -242,18 +309,38 @@ impl Journal {
         let conn = self.conn();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
-            "INSERT OR REPLACE INTO items (run_id, number, attempt, status, outcome, reason, started_at, finished_at, duration_ms, browser_actions, tools, tools_used)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT OR REPLACE INTO items (run_id, number, episode, attempt, pass, status, outcome, reason, started_at, finished_at, duration_ms, browser_actions, tools, tools_used, wait_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
-                item.run_id, item.number, item.attempt, item.status, item.outcome, item.reason,
-                item.started_at, now(), item.duration_ms as i64, item.browser_actions,
-                item.tools, tools_used
+                item.run_id, item.number, item.episode, item.attempt, item.pass, item.status,
+                item.outcome, item.reason, item.started_at, now(), item.duration_ms as i64,
+                item.browser_actions, item.tools, tools_used, item.wait_ms as i64
             ],
         )?;
-        tx.execute(
-            "UPDATE queue SET status = ?3, outcome = ?4, reason = ?5, updated_at = ?6 WHERE robot = ?1 AND number = ?2",
-            params![robot, item.number, status.as_str(), item.outcome, item.reason, now()],
-        )?;
+        if status == QueueStatus::Waiting {
+            // A wait gives the attempt back: the next pass is the same attempt.
+            tx.execute(
+                "UPDATE queue SET status = 'waiting', attempts = MAX(attempts - 1, 0), outcome = ?3, reason = ?4,
+                    wake_at = ?5, waiting_since = COALESCE(waiting_since, ?6), updated_at = ?6
+                 WHERE robot = ?1 AND number = ?2",
+                params![robot, item.number, item.outcome, item.reason, item.wake_at, now()],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE queue SET status = ?3, outcome = ?4, reason = ?5, updated_at = ?6,
+                    wake_at = NULL, waiting_since = NULL, basis = COALESCE(?7, basis)
+                 WHERE robot = ?1 AND number = ?2",
+                params![
+                    robot,
+                    item.number,
+                    status.as_str(),
+                    item.outcome,
+                    item.reason,
+                    now(),
+                    item.basis
+                ],
+            )?;
+        }
         tx.commit()
     }
 
@@ -281,16 +368,17 @@ impl Journal {
         &self,
         run_id: &str,
         robot: &str,
-        number: i64,
-        attempt: u32,
+        at: MutationAt,
         operation: &str,
         bytes: u64,
     ) -> rusqlite::Result<i64> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO mutations (run_id, robot, number, attempt, operation, bytes, status, intent_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'intent', ?7)",
-            params![run_id, robot, number, attempt, operation, bytes as i64, now()],
+            "INSERT INTO mutations (run_id, robot, number, episode, attempt, operation, bytes, status, intent_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8)",
+            params![
+                run_id, robot, at.number, at.episode, at.attempt, operation, bytes as i64, now()
+            ],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -304,20 +392,22 @@ impl Journal {
         Ok(())
     }
 
-    /// Every mutation journaled for a dossier, oldest first (`operation`
-    /// `None` for all operations).
+    /// Every mutation journaled for a dossier, oldest first (`episode`
+    /// `None` for all episodes, `operation` `None` for all operations).
     pub fn mutations(
         &self,
         robot: &str,
         number: i64,
+        episode: Option<u32>,
         operation: Option<&str>,
     ) -> rusqlite::Result<Vec<MutationRecord>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT id, run_id, number, attempt, operation, status, detail, intent_at FROM mutations
-             WHERE robot = ?1 AND number = ?2 AND (?3 IS NULL OR operation = ?3) ORDER BY id",
+            "SELECT id, run_id, number, attempt, operation, status, detail, intent_at, episode FROM mutations
+             WHERE robot = ?1 AND number = ?2 AND (?3 IS NULL OR episode = ?3)
+               AND (?4 IS NULL OR operation = ?4) ORDER BY id",
         )?;
-        let rows = st.query_map(params![robot, number, operation], |r| {
+        let rows = st.query_map(params![robot, number, episode, operation], |r| {
             Ok(MutationRecord {
                 id: r.get(0)?,
                 run_id: r.get(1)?,
@@ -327,6 +417,7 @@ impl Journal {
                 status: r.get(5)?,
                 detail: r.get(6)?,
                 intent_at: r.get(7)?,
+                episode: r.get(8)?,
             })
         })?;
         rows.collect()

@@ -108,6 +108,56 @@ CREATE TABLE cursors (
 );
 ALTER TABLE items ADD COLUMN tools_used TEXT NOT NULL DEFAULT '';
 "#,
+    // 3: waiting and episodes. A waiting item keeps its attempt, so one
+    // attempt can have several passes (an item row each); the queue row says
+    // until when it waits and since when, and counts the passes. A dossier
+    // the applicant changed starts a new episode: the queue row keeps its
+    // number, why it started and the basis the change is judged against;
+    // mutations are deduplicated per episode.
+    r#"
+CREATE TABLE items_v3 (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    number INTEGER NOT NULL,
+    episode INTEGER NOT NULL DEFAULT 1,
+    attempt INTEGER NOT NULL,
+    pass INTEGER NOT NULL DEFAULT 1,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    browser_actions INTEGER NOT NULL DEFAULT 0,
+    tools INTEGER NOT NULL DEFAULT 0,
+    tools_used TEXT NOT NULL DEFAULT '',
+    wait_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, number, episode, attempt, pass)
+);
+INSERT INTO items_v3 (run_id, number, attempt, pass, status, outcome, reason, started_at,
+    finished_at, duration_ms, browser_actions, tools, tools_used)
+SELECT run_id, number, attempt, 1, status, outcome, reason, started_at, finished_at,
+    duration_ms, browser_actions, tools, tools_used FROM items;
+DROP TABLE items;
+ALTER TABLE items_v3 RENAME TO items;
+ALTER TABLE queue ADD COLUMN passes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN wake_at TEXT;
+ALTER TABLE queue ADD COLUMN waiting_since TEXT;
+ALTER TABLE queue ADD COLUMN episode INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE queue ADD COLUMN episode_reason TEXT;
+ALTER TABLE queue ADD COLUMN basis TEXT;
+ALTER TABLE mutations ADD COLUMN episode INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX mutations_by_episode ON mutations(robot, number, episode, operation);
+"#,
+    // 4: the second copy of each audit file's seal (see `journal::seal`),
+    // keyed by the audit file's canonical path.
+    r#"
+CREATE TABLE audit_seals (
+    audit TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    sealed_at TEXT NOT NULL
+);
+"#,
 ];
 
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -9,6 +9,7 @@ use pont_policy::Limits;
 use wasmtime::Store;
 use wasmtime::component::ResourceTable;
 
+use super::episode::Basis;
 use super::prepare::{Prepared, mib};
 use super::{ItemReport, QueuedItem};
 use crate::bindings::Robot;
@@ -16,7 +17,7 @@ use crate::bindings::RobotPre;
 use crate::bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary};
 use crate::engine::{EPOCH_TICK, one_line};
 use crate::error::RuntimeError;
-use crate::journal::{ItemRecord, QueueStatus, RunCounts, now};
+use crate::journal::{Claim, ItemRecord, QueueStatus, RunCounts, now};
 use crate::limits::ItemLimiter;
 use crate::store::{ItemState, RunShared};
 use crate::wasi::{self, OutputSink};
@@ -39,10 +40,11 @@ fn new_store(
     p: &Prepared,
     shared: &Arc<RunShared>,
     item: Option<i64>,
-    attempt: u32,
+    (attempt, episode): (u32, u32),
     limits: &Limits,
 ) -> Store<ItemState> {
     let sink = OutputSink::default();
+    let tools = crate::store::Tools::default();
     let state = ItemState {
         wasi: wasi::context(&sink),
         table: ResourceTable::new(),
@@ -50,13 +52,16 @@ fn new_store(
         run: shared.clone(),
         item,
         attempt,
+        episode,
+        effects: Default::default(),
         output: sink,
         ds_files: Default::default(),
         browser_actions: 0,
-        tools: Default::default(),
+        tools: tools.clone(),
         http_state: crate::capabilities::http::HttpState::new(crate::capabilities::http::Caller {
             run: shared.clone(),
             item,
+            tools,
         }),
     };
     let mut store = Store::new(p.engine.engine(), state);
@@ -68,63 +73,169 @@ fn new_store(
     store
 }
 
+/// The `--parallel` slots: an item holds one only while an attempt runs,
+/// never while it sleeps through a backoff or a wait, so waiting items do
+/// not starve the others.
+pub(super) type Slots = Arc<tokio::sync::Semaphore>;
+
+/// Wait for a free slot.
+pub(super) async fn take_slot(
+    slots: &Slots,
+) -> Result<tokio::sync::OwnedSemaphorePermit, RuntimeError> {
+    slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| RuntimeError::Fatal(format!("item slots: {e}")))
+}
+
+/// What the runner does with an item after an attempt settled.
+enum Next {
+    /// Its outcome for this run is final (a wait left to a later run too).
+    Finished,
+    /// Feed it again after this long.
+    Again(Duration),
+}
+
 /// Run an item until it has a final outcome for this run: system failures
 /// are retried with exponential backoff up to the configured attempts, then
-/// handed to a person. Every attempt is claimed and settled in the journal.
+/// handed to a person; a wait that ends soon enough is served by this run.
+/// Every pass is claimed and settled in the journal.
 pub(super) async fn run_item(
     p: Arc<Prepared>,
     shared: Arc<RunShared>,
     settings: Settings,
-    queued: QueuedItem,
+    (slots, mut first): (Slots, Option<tokio::sync::OwnedSemaphorePermit>),
+    mut queued: QueuedItem,
 ) -> Result<ItemReport, RuntimeError> {
-    let retry = p.config.queue.retry;
+    if let Some(wake) = queued.wake_at {
+        sleep_until(wake).await;
+    }
+    let mut fresh = queued.dossier.is_some();
+    loop {
+        let slot = match first.take() {
+            Some(slot) => slot,
+            None => take_slot(&slots).await?,
+        };
+        if !fresh {
+            queued.dossier = reread(&shared, &queued).await;
+        }
+        fresh = false;
+        let report = attempt_and_settle(&p, &shared, &settings, &queued).await?;
+        drop(slot);
+        match next(&p, &report) {
+            Next::Finished => return Ok(report),
+            Next::Again(after) => tokio::time::sleep(after).await,
+        }
+    }
+}
+
+/// Claim the dossier, run one attempt, and settle it with its queue status.
+async fn attempt_and_settle(
+    p: &Prepared,
+    shared: &Arc<RunShared>,
+    settings: &[(String, String)],
+    queued: &QueuedItem,
+) -> Result<ItemReport, RuntimeError> {
     let journal = &shared.journal;
     let fatal = |e: rusqlite::Error| RuntimeError::Fatal(format!("journal: {e}"));
-    loop {
-        let claim = journal
-            .claim(
-                &shared.run_id,
-                &shared.robot,
-                queued.number,
-                queued.demarche,
-            )
-            .map_err(fatal)?;
-        let started_at = now();
-        let mut report = run_attempt(&p, &shared, &settings, &queued, claim.attempt).await;
-        let status = queue_status(&report.outcome, claim.attempt, retry.max_attempts);
-        report.queue = status;
-        journal
-            .settle(
-                &shared.robot,
-                status,
-                &ItemRecord {
-                    run_id: &shared.run_id,
-                    number: report.number,
-                    attempt: claim.attempt,
-                    status: &report.status,
-                    outcome: &report.outcome,
-                    reason: &report.reason,
-                    started_at: &started_at,
-                    duration_ms: report.duration_ms,
-                    browser_actions: report.browser_actions,
-                    tools: tools_count(&report.tools_used),
-                },
-                &report.tools_used,
-            )
-            .map_err(fatal)?;
-        if status != QueueStatus::Retry {
-            return Ok(report);
+    let claim = journal
+        .claim(
+            &shared.run_id,
+            &shared.robot,
+            queued.number,
+            queued.demarche,
+        )
+        .map_err(fatal)?;
+    let started_at = now();
+    let mut report = run_attempt(p, shared, settings, queued, &claim).await;
+    let waiting_since = match report.wake_at {
+        Some(_) => journal
+            .queue_entry(&shared.robot, queued.number)
+            .map_err(fatal)?
+            .and_then(|e| e.waiting_since),
+        None => None,
+    };
+    report.queue = queue_status(&mut report, &p.config.queue, waiting_since.as_deref());
+    let record = ItemRecord {
+        run_id: &shared.run_id,
+        number: report.number,
+        episode: claim.episode,
+        attempt: claim.attempt,
+        pass: claim.pass,
+        status: &report.status,
+        outcome: &report.outcome,
+        reason: &report.reason,
+        started_at: &started_at,
+        duration_ms: report.duration_ms,
+        browser_actions: report.browser_actions,
+        tools: tools_count(&report.tools_used),
+        wake_at: report.wake_at.as_deref(),
+        wait_ms: report.wait_ms,
+        basis: report
+            .basis
+            .as_deref()
+            .filter(|_| report.queue.is_settled()),
+    };
+    journal
+        .settle(&shared.robot, report.queue, &record, &report.tools_used)
+        .map_err(fatal)?;
+    Ok(report)
+}
+
+/// After a settled attempt: stop, retry after the backoff, or sleep through
+/// a wait that ends within `[queue] wait-in-run-secs`.
+fn next(p: &Prepared, report: &ItemReport) -> Next {
+    let queue = &p.config.queue;
+    match report.queue {
+        QueueStatus::Retry => {
+            let wait = backoff(queue.retry.backoff_ms, report.attempt);
+            tracing::info!(
+                "dossier {}: attempt {} failed ({}); retrying in {} ms",
+                report.number,
+                report.attempt,
+                report.reason,
+                wait.as_millis()
+            );
+            Next::Again(wait)
         }
-        let wait = backoff(retry.backoff_ms, claim.attempt);
-        tracing::info!(
-            "dossier {}: attempt {} failed ({}); retrying in {} ms",
-            report.number,
-            claim.attempt,
-            report.reason,
-            wait.as_millis()
-        );
-        tokio::time::sleep(wait).await;
+        QueueStatus::Waiting if Duration::from_millis(report.wait_ms) <= queue.wait.in_run => {
+            Next::Again(Duration::from_millis(report.wait_ms))
+        }
+        _ => Next::Finished,
     }
+}
+
+/// A dossier fed without a fresh copy (a retry, the pass after a wait, a
+/// crash's leftover) is read again, so the robot and the episode's basis see
+/// DS as it is now. A refused or failed read leaves the robot to read it.
+async fn reread(shared: &RunShared, queued: &QueuedItem) -> Option<pont_ds::Dossier> {
+    let (Some(ds), Some(demarche)) = (&shared.ds, queued.demarche) else {
+        return None;
+    };
+    let action = pont_policy::Action::DsRead {
+        what: "queue",
+        demarche: Some(demarche),
+        dossier: Some(queued.number),
+    };
+    shared.gate.authorize(None, &action).ok()?;
+    match ds.client().dossier(queued.number).await {
+        Ok(d) if d.demarche == demarche => Some(d),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::info!(
+                "dossier {}: not read again ({e}); the robot reads it",
+                queued.number
+            );
+            None
+        }
+    }
+}
+
+/// Sleep until a wall-clock time (at once when it has passed).
+async fn sleep_until(when: chrono::DateTime<chrono::Utc>) {
+    let left = (when - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left).await;
 }
 
 /// Distinct tools in a comma-separated list.
@@ -132,16 +243,44 @@ fn tools_count(tools_used: &str) -> u32 {
     tools_used.split(',').filter(|t| !t.is_empty()).count() as u32
 }
 
-/// Where an attempt leaves the dossier in the queue.
-fn queue_status(outcome: &str, attempt: u32, max_attempts: u32) -> QueueStatus {
-    match outcome {
+/// Where an attempt leaves the dossier in the queue. A wait that would end
+/// past `[queue] max-wait-hours` (counted from the dossier's first wait)
+/// goes to review instead, saying so in the reason.
+fn queue_status(
+    report: &mut ItemReport,
+    queue: &pont_policy::QueueConfig,
+    waiting_since: Option<&str>,
+) -> QueueStatus {
+    match report.outcome.as_str() {
         "done" => QueueStatus::Done,
         "skipped" => QueueStatus::Skipped,
         "needs-review" => QueueStatus::Review,
         "business" => QueueStatus::Failed,
-        _ if attempt < max_attempts => QueueStatus::Retry,
+        "waiting" => waiting_status(report, queue.wait.max_wait, waiting_since),
+        _ if report.attempt < queue.retry.max_attempts => QueueStatus::Retry,
         _ => QueueStatus::Review,
     }
+}
+
+fn waiting_status(report: &mut ItemReport, max_wait: Duration, since: Option<&str>) -> QueueStatus {
+    let since = since
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(chrono::Utc::now, |t| t.to_utc());
+    let limit = since + chrono::Duration::from_std(max_wait).unwrap_or(chrono::Duration::MAX);
+    let wake = chrono::Utc::now() + chrono::Duration::milliseconds(report.wait_ms as i64);
+    if wake <= limit {
+        return QueueStatus::Waiting;
+    }
+    report.status = "needs-review".into();
+    report.wake_at = None;
+    report.wait_ms = 0;
+    report.reason = format!(
+        "waited too long (more than {} h since {}): {}",
+        max_wait.as_secs() / 3600,
+        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report.reason
+    );
+    QueueStatus::Review
 }
 
 /// `base`, doubled for each attempt after the first, capped.
@@ -155,11 +294,17 @@ async fn run_attempt(
     shared: &Arc<RunShared>,
     settings: &[(String, String)],
     queued: &QueuedItem,
-    attempt: u32,
+    claim: &Claim,
 ) -> ItemReport {
     use tracing::Instrument;
-    let span = tracing::info_span!("item", robot = %shared.robot, dossier = queued.number, attempt);
-    attempt_in_span(p, shared, settings, queued, attempt)
+    let span = tracing::info_span!(
+        "item",
+        robot = %shared.robot,
+        dossier = queued.number,
+        episode = claim.episode,
+        attempt = claim.attempt
+    );
+    attempt_in_span(p, shared, settings, queued, claim)
         .instrument(span)
         .await
 }
@@ -169,27 +314,33 @@ async fn attempt_in_span(
     shared: &Arc<RunShared>,
     settings: &[(String, String)],
     queued: &QueuedItem,
-    attempt: u32,
+    claim: &Claim,
 ) -> ItemReport {
     let number = queued.number;
+    let attempt = claim.attempt;
     let started = Instant::now();
     let limits = p.policy.limits;
-    let mut store = new_store(p, shared, Some(number), attempt, &limits);
+    let mut store = new_store(p, shared, Some(number), (attempt, claim.episode), &limits);
     let dossier = queued.dossier.as_ref().map(|d| {
         if let Some(ds) = &shared.ds {
             ds.remember_dossier(d);
         }
+        // Read from DS for the robot: the item works on DS even if it calls nothing.
+        store.data().tools.insert("ds");
         crate::capabilities::ds::to_wit_dossier(d, &mut store.data_mut().ds_files)
     });
     let item = Item {
         number,
         demarche: queued.demarche,
         attempt,
+        episode: claim.episode,
+        episode_reason: claim.episode_reason.clone(),
         dossier,
     };
     let deadline = Duration::from_secs(u64::from(limits.item_timeout_secs)) + HOST_CALL_GRACE;
     let result =
         tokio::time::timeout(deadline, call_process(&p.pre, &mut store, settings, &item)).await;
+    let mut wait_ms = 0;
     forward_output(&store);
     let (outcome, reason) = match result {
         Err(_) => (
@@ -200,6 +351,10 @@ async fn attempt_in_span(
         Ok(Ok(Ok(Outcome::Done(note)))) => ("done", note),
         Ok(Ok(Ok(Outcome::Skipped(why)))) => ("skipped", why),
         Ok(Ok(Ok(Outcome::NeedsReview(why)))) => ("needs-review", why),
+        Ok(Ok(Ok(Outcome::Waiting(w)))) => {
+            wait_ms = w.until_ms.saturating_sub(unix_ms());
+            ("waiting", w.reason)
+        }
         Ok(Ok(Err(Failure::Business(why)))) => ("business", why),
         Ok(Ok(Err(Failure::System(why)))) => ("system", why),
     };
@@ -209,13 +364,15 @@ async fn attempt_in_span(
     };
     if status == "failed" {
         tracing::warn!(outcome, "dossier {number} failed: {reason}");
+    } else if status == "waiting" {
+        tracing::info!(outcome, "dossier {number} waits {wait_ms} ms: {reason}");
     } else {
         tracing::info!(outcome, "dossier {number}: {reason}");
     }
     if let Err(e) = shared.gate.sync_audit_due(AUDIT_SYNC_EVERY) {
         tracing::warn!("cannot sync the audit log: {e}");
     }
-    let tools_used = Vec::from_iter(store.data().tools.iter().cloned()).join(",");
+    let tools_used = store.data().tools.joined();
     ItemReport {
         browser_actions: store.data().browser_actions,
         tools_used,
@@ -226,7 +383,24 @@ async fn attempt_in_span(
         attempt,
         queue: QueueStatus::Running,
         duration_ms: started.elapsed().as_millis() as u64,
+        wake_at: (status == "waiting").then(|| wake_at(wait_ms)),
+        wait_ms,
+        basis: queued
+            .dossier
+            .as_ref()
+            .map(|d| Basis::settled(d, &store.data().effects).to_json()),
     }
+}
+
+fn unix_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
+}
+
+/// When a wait of `wait_ms` from now ends, as the journal writes times.
+fn wake_at(wait_ms: u64) -> String {
+    let when =
+        chrono::Utc::now() + chrono::Duration::milliseconds(wait_ms.min(i64::MAX as u64) as i64);
+    when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 async fn instantiate(
@@ -304,13 +478,14 @@ pub(super) async fn run_finish(
     c: RunCounts,
 ) {
     let limits = p.policy.limits;
-    let mut store = new_store(p, shared, None, 1, &limits);
+    let mut store = new_store(p, shared, None, (1, 1), &limits);
     let summary = RunSummary {
         run_id: run_id.to_string(),
         done: c.done,
         skipped: c.skipped,
         needs_review: c.needs_review,
         failed: c.failed,
+        waiting: c.waiting,
     };
     let call = async {
         match instantiate(&p.pre, &mut store, settings).await? {

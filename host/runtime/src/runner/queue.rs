@@ -1,17 +1,19 @@
-//! Where a run's dossiers come from: first those the journal says are waiting
-//! (a retry, a `pont review retry`), then the config's list or the démarche
-//! paged through DS. A dossier whose outcome is committed is never fed again.
+//! Where a run's dossiers come from: first those the journal holds for it (a
+//! retry, a `pont review retry`, a wait that is due or ends within the run),
+//! then the config's list or the démarche paged through DS. A dossier whose
+//! outcome is committed is never fed again.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use pont_ds::{DossierFilter, DossierState};
-use pont_policy::{Action, QueueConfig};
+use pont_ds::{Dossier, DossierFilter, DossierState};
+use pont_policy::{Action, QueueConfig, Reprocess};
 
 use super::QueuedItem;
+use super::episode::Basis;
 use crate::capabilities::ds::DsBackend;
 use crate::error::RuntimeError;
-use crate::journal::QueueStatus;
+use crate::journal::{QueueEntry, QueueStatus};
 use crate::store::RunShared;
 
 /// DS's largest page.
@@ -34,18 +36,37 @@ struct DemarcheListing {
     newest: Option<String>,
 }
 
+/// Whether a dossier is fed in this run, and when (`Some`: a wait that ends
+/// within the run).
+enum Admit {
+    No,
+    Yes(Option<chrono::DateTime<chrono::Utc>>),
+}
+
 /// Feeds dossiers to the runner, a page at a time.
 pub(super) struct QueueSource {
     shared: Arc<RunShared>,
     carried: VecDeque<(i64, Option<i64>)>,
+    /// A wait ending within this long is served by the run.
+    wait_in_run: std::time::Duration,
+    /// Whether a settled dossier DS shows changed starts a new episode.
+    reprocess: Reprocess,
+    /// Dossiers that started a new episode in this run's listing.
+    pub new_episodes: u32,
     listing: Listing,
     seen: HashSet<i64>,
     fed: u32,
     batch: Option<u32>,
     /// Dossiers listed but already finished in an earlier run.
     pub already_handled: u32,
+    /// Dossiers waiting past the end of this run (a later run feeds them).
+    pub still_waiting: u32,
     /// The cursor to keep once the run has settled everything it was fed.
     complete_cursor: Option<(i64, String)>,
+}
+
+fn journal_err(e: rusqlite::Error) -> RuntimeError {
+    RuntimeError::Fatal(format!("journal: {e}"))
 }
 
 fn cursor_name(demarche: i64) -> String {
@@ -75,7 +96,14 @@ impl QueueSource {
         let carried: VecDeque<_> = match only {
             Some(numbers) => numbers.iter().map(|n| (*n, None)).collect(),
             None => journal
-                .queue_entries(&shared.robot, &[QueueStatus::Pending, QueueStatus::Retry])
+                .queue_entries(
+                    &shared.robot,
+                    &[
+                        QueueStatus::Pending,
+                        QueueStatus::Retry,
+                        QueueStatus::Waiting,
+                    ],
+                )
                 .map_err(fatal)?
                 .into_iter()
                 .map(|e| (e.number, e.demarche))
@@ -102,6 +130,10 @@ impl QueueSource {
         Ok(Self {
             shared,
             carried,
+            wait_in_run: config.wait.in_run,
+            reprocess: config.reprocess,
+            new_episodes: 0,
+            still_waiting: 0,
             listing,
             seen: HashSet::new(),
             fed: 0,
@@ -115,34 +147,94 @@ impl QueueSource {
         self.batch.is_none_or(|b| self.fed < b)
     }
 
-    /// Whether the dossier may run now: not fed already in this run and not
-    /// finished in an earlier one.
-    fn admit(&mut self, number: i64) -> Result<bool, RuntimeError> {
+    /// Whether the dossier may run in this run, and from when: not fed
+    /// already in this run, not finished in an earlier one, and not waiting
+    /// past the run's own wait window.
+    fn admit(&mut self, number: i64, listed: Option<&Dossier>) -> Result<Admit, RuntimeError> {
         if !self.room() || !self.seen.insert(number) {
-            return Ok(false);
+            return Ok(Admit::No);
         }
         let entry = self
             .shared
             .journal
             .queue_entry(&self.shared.robot, number)
-            .map_err(|e| RuntimeError::Fatal(format!("journal: {e}")))?;
-        if entry.is_some_and(|e| !e.status.is_runnable()) {
-            self.already_handled += 1;
-            return Ok(false);
+            .map_err(journal_err)?;
+        let now = chrono::Utc::now();
+        let due = match entry {
+            None => now,
+            Some(e) => match e.due() {
+                Some(due) => due,
+                None if self.reopens(&e, listed)? => now,
+                None => {
+                    self.already_handled += 1;
+                    return Ok(Admit::No);
+                }
+            },
+        };
+        let window = chrono::Duration::from_std(self.wait_in_run).unwrap_or_default();
+        if due > now + window {
+            self.still_waiting += 1;
+            return Ok(Admit::No);
         }
         self.fed += 1;
-        Ok(true)
+        Ok(Admit::Yes((due > now).then_some(due)))
+    }
+
+    /// Whether a settled dossier starts a new episode because DS shows a
+    /// change the robot did not make. A dossier settled without a basis
+    /// (before episodes, or never read from a listing) adopts what DS shows.
+    fn reopens(&mut self, e: &QueueEntry, listed: Option<&Dossier>) -> Result<bool, RuntimeError> {
+        let Some(d) = listed.filter(|_| self.reprocess == Reprocess::OnChange) else {
+            return Ok(false);
+        };
+        if !e.status.is_settled() {
+            return Ok(false);
+        }
+        let journal = &self.shared.journal;
+        let robot = &self.shared.robot;
+        let seen = Basis::seen(d);
+        let Some(basis) = e.basis.as_deref().and_then(Basis::from_json) else {
+            journal
+                .adopt_basis(robot, e.number, &seen.to_json())
+                .map_err(journal_err)?;
+            return Ok(false);
+        };
+        let Some(why) = basis.change(&seen) else {
+            return Ok(false);
+        };
+        let started = journal
+            .new_episode(robot, e.number, &why, &seen.to_json())
+            .map_err(journal_err)?;
+        if let Some(episode) = started {
+            tracing::info!("dossier {}: episode {episode} starts: {why}", e.number);
+            self.new_episodes += 1;
+        }
+        Ok(started.is_some())
+    }
+
+    /// The item for an admitted dossier, or nothing.
+    fn item(
+        &mut self,
+        number: i64,
+        demarche: Option<i64>,
+        dossier: Option<pont_ds::Dossier>,
+    ) -> Result<Option<QueuedItem>, RuntimeError> {
+        Ok(match self.admit(number, dossier.as_ref())? {
+            Admit::No => None,
+            Admit::Yes(wake_at) => Some(QueuedItem {
+                number,
+                demarche,
+                dossier,
+                wake_at,
+            }),
+        })
     }
 
     /// The next dossiers to run, or `None` when the queue is exhausted.
     pub async fn next_batch(&mut self) -> Result<Option<Vec<QueuedItem>>, RuntimeError> {
         while let Some((number, demarche)) = self.carried.pop_front() {
-            if self.admit(number)? {
-                return Ok(Some(vec![QueuedItem {
-                    number,
-                    demarche,
-                    dossier: None,
-                }]));
+            if let Some(item) = self.item(number, demarche, None)? {
+                return Ok(Some(vec![item]));
             }
         }
         if !self.room() {
@@ -153,13 +245,7 @@ impl QueueSource {
             Listing::Explicit(mut list) => {
                 let mut out = Vec::new();
                 while let Some(number) = list.pop_front() {
-                    if self.admit(number)? {
-                        out.push(QueuedItem {
-                            number,
-                            demarche: None,
-                            dossier: None,
-                        });
-                    }
+                    out.extend(self.item(number, None, None)?);
                 }
                 Ok((!out.is_empty()).then_some(out))
             }
@@ -220,13 +306,7 @@ impl QueueSource {
             if !l.states.is_empty() && !l.states.contains(&d.state) {
                 continue;
             }
-            if self.admit(d.number)? {
-                out.push(QueuedItem {
-                    number: d.number,
-                    demarche: Some(l.demarche),
-                    dossier: Some(d),
-                });
-            }
+            out.extend(self.item(d.number, Some(l.demarche), Some(d))?);
         }
         Ok(out)
     }

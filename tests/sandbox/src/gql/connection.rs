@@ -10,6 +10,7 @@ use super::ds_error;
 use super::objects::{DeletedDossier, Dossier};
 use crate::model::{DeletedRecord, DemarcheRecord, DossierRecord};
 use crate::util;
+use crate::world::CursorFault;
 
 const MAX_PAGE: usize = 100;
 
@@ -82,7 +83,33 @@ struct Window<T> {
     info: PageInfo,
 }
 
-fn window<T>(mut all: Vec<(DateTime<Utc>, i64, T)>, args: &PageArgs) -> Window<T> {
+/// Bends a page's cursors the way `fault` says (a hostile DS, for client tests).
+fn misreport(info: &mut PageInfo, args: &PageArgs, fault: CursorFault) {
+    match fault {
+        CursorFault::Off => {}
+        CursorFault::Repeat => {
+            info.has_next_page = true;
+            if let Some((t, id)) = args.after {
+                info.end_cursor = Some(util::encode_cursor(t, id));
+            }
+        }
+        CursorFault::Missing => {
+            info.has_next_page = true;
+            info.end_cursor = None;
+        }
+        CursorFault::Cycle if !info.has_next_page => {
+            info.has_next_page = true;
+            info.end_cursor = Some(util::encode_cursor(DateTime::<Utc>::default(), 0));
+        }
+        CursorFault::Cycle => {}
+    }
+}
+
+fn window<T>(
+    mut all: Vec<(DateTime<Utc>, i64, T)>,
+    args: &PageArgs,
+    fault: CursorFault,
+) -> Window<T> {
     all.sort_by_key(|a| (a.0, a.1));
     let total = all.len();
     let lo = args
@@ -114,12 +141,13 @@ fn window<T>(mut all: Vec<(DateTime<Utc>, i64, T)>, args: &PageArgs) -> Window<T
         .take(end - start)
         .map(|(t, id, x)| (util::encode_cursor(t, id), x))
         .collect();
-    let info = PageInfo {
+    let mut info = PageInfo {
         has_next_page,
         has_previous_page,
         start_cursor: items.first().map(|i| i.0.clone()),
         end_cursor: items.last().map(|i| i.0.clone()),
     };
+    misreport(&mut info, args, fault);
     Window { items, info }
 }
 
@@ -141,8 +169,9 @@ pub fn dossiers(
     items: Vec<(DateTime<Utc>, i64, Arc<DossierRecord>)>,
     args: &PageArgs,
     dem: &Arc<DemarcheRecord>,
+    fault: CursorFault,
 ) -> Result<DossierConnection> {
-    let w = window(items, args);
+    let w = window(items, args, fault);
     let mk = |d: &Arc<DossierRecord>| Dossier {
         rec: d.clone(),
         dem: dem.clone(),
@@ -181,8 +210,9 @@ pub struct DeletedDossierConnection {
 pub fn deleted(
     items: Vec<(DateTime<Utc>, i64, DeletedRecord)>,
     args: &PageArgs,
+    fault: CursorFault,
 ) -> Result<DeletedDossierConnection> {
-    let w = window(items, args);
+    let w = window(items, args, fault);
     Ok(DeletedDossierConnection {
         nodes: Some(
             w.items

@@ -64,6 +64,16 @@ impl Dossier {
                 .unwrap_or(self.rec.depose_at),
         )
     }
+    /// The latest correction request the usager has not dealt with yet.
+    async fn date_derniere_correction_en_attente(&self) -> Option<DateTimeScalar> {
+        self.rec
+            .messages
+            .iter()
+            .filter(|m| matches!(m.correction, Some((_, None))))
+            .map(|m| m.created_at)
+            .max()
+            .map(DateTimeScalar)
+    }
     async fn date_passage_en_instruction(&self) -> Option<DateTimeScalar> {
         self.rec.en_instruction_at.map(DateTimeScalar)
     }

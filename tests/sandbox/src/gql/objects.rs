@@ -106,7 +106,8 @@ impl Demarche {
                 })
                 .collect()
         };
-        connection::dossiers(items, &args, &self.0)
+        let fault = w.lock().faults.cursor;
+        connection::dossiers(items, &args, &self.0, fault)
     }
     async fn deleted_dossiers(
         &self,
@@ -128,7 +129,8 @@ impl Demarche {
             })
             .map(|d| (d.deleted_at, d.id, d.clone()))
             .collect();
-        connection::deleted(items, &args)
+        let fault = w.lock().faults.cursor;
+        connection::deleted(items, &args, fault)
     }
     /// Dossiers hidden by the usager or the administration and not purged yet.
     async fn pending_deleted_dossiers(
@@ -169,7 +171,8 @@ impl Demarche {
                 )
             })
             .collect();
-        connection::deleted(items, &args)
+        let fault = w.lock().faults.cursor;
+        connection::deleted(items, &args, fault)
     }
 }
 
@@ -306,10 +309,10 @@ impl FileObj {
             .map_err(|e| async_graphql::Error::new(e.to_string()))
     }
     async fn byte_size(&self) -> i32 {
-        i32::try_from(self.0.byte_size()).unwrap_or(i32::MAX)
+        i32::try_from(self.0.declared_size()).unwrap_or(i32::MAX)
     }
     async fn byte_size_big_int(&self) -> BigInt {
-        BigInt(i64::try_from(self.0.byte_size()).unwrap_or(i64::MAX))
+        BigInt(i64::try_from(self.0.declared_size()).unwrap_or(i64::MAX))
     }
     async fn created_at(&self) -> DateTimeScalar {
         DateTimeScalar(self.0.created_at)

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::App;
 use crate::attachments::AttachmentSpec;
+use crate::model::FileLie;
 use crate::seed::{ROBOTS, Scenario, StateMix};
 use crate::world::{Faults, TokenSpec};
 
@@ -27,6 +28,10 @@ pub fn routes() -> Router<App> {
         .route("/__sandbox/mutations", get(mutations))
         .route("/__sandbox/requests", get(requests))
         .route("/__sandbox/dossiers/{number}", get(dossier))
+        .route(
+            "/__sandbox/dossiers/{number}/applicant",
+            post(crate::applicant::http_edit),
+        )
 }
 
 fn bad(msg: impl ToString) -> Response {
@@ -180,12 +185,32 @@ async fn add_token(State(app): State<App>, Json(t): Json<TokenSpec>) -> Json<Tok
     Json(t)
 }
 
-/// `{dossier, size?, corrupt?, filename?}`; `size` defaults to 200 MiB.
-async fn add_attachment(State(app): State<App>, Json(spec): Json<AttachmentSpec>) -> Response {
-    match app.world.attach(&spec) {
+/// `{dossier, size?, corrupt?, filename?, declared_size?, hide_length?}`; `size` defaults to
+/// 200 MiB. The last two misdescribe the file ([`FileLie`]), for hostile-DS tests.
+async fn add_attachment(State(app): State<App>, Json(body): Json<serde_json::Value>) -> Response {
+    let (spec, lie) = match split_lie(body) {
+        Ok(parts) => parts,
+        Err(e) => return bad(e),
+    };
+    match app.world.attach_lying(&spec, lie) {
         Ok(id) => Json(json!({ "file_id": id })).into_response(),
         Err(e) => bad(e),
     }
+}
+
+/// Takes the [`FileLie`] keys out of an attachment body, so [`AttachmentSpec`] keeps its
+/// shape (and its strict field check) for the rest.
+fn split_lie(mut body: serde_json::Value) -> serde_json::Result<(AttachmentSpec, FileLie)> {
+    let mut lie = serde_json::Map::new();
+    if let Some(obj) = body.as_object_mut() {
+        for key in ["declared_size", "hide_length"] {
+            if let Some(v) = obj.remove(key) {
+                lie.insert(key.to_owned(), v);
+            }
+        }
+    }
+    let lie = serde_json::from_value(serde_json::Value::Object(lie))?;
+    Ok((serde_json::from_value(body)?, lie))
 }
 
 async fn mutations(State(app): State<App>) -> Json<serde_json::Value> {

@@ -8,6 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt as _, stream};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
@@ -61,6 +62,29 @@ fn dropped() -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// Filler for [`huge_body`]: one static chunk, sent again and again.
+static PAD: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+/// A JSON answer `{"data":{"pad":"xxx…"}}` of exactly `len` bytes (at least its 15 bytes of
+/// frame), streamed from one static chunk without `Content-Length`: the simulator holds
+/// nothing, the client learns the size only by reading.
+fn huge_body(len: u64) -> Response {
+    const HEAD: &[u8] = b"{\"data\":{\"pad\":\"";
+    const TAIL: &[u8] = b"\"}}";
+    let pad = len.saturating_sub((HEAD.len() + TAIL.len()) as u64);
+    let head = stream::once(async { Ok(Bytes::from_static(HEAD)) });
+    let middle = stream::unfold(pad, |left| async move {
+        let n = left.min(PAD.len() as u64) as usize;
+        (n > 0).then(|| (Ok(Bytes::from_static(&PAD[..n])), left - n as u64))
+    });
+    let tail = stream::once(async { Ok::<Bytes, std::io::Error>(Bytes::from_static(TAIL)) });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from_stream(head.chain(middle).chain(tail)))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
 /// Token from `Bearer <t>` or `Bearer token=<t>` (Rails' `authenticate_with_http_token`).
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -98,6 +122,10 @@ pub async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> 
     }
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency.min(120_000))).await;
+    }
+    let huge = app.world.lock().faults.huge_body_bytes;
+    if huge > 0 {
+        return huge_body(huge);
     }
     match fault {
         FaultAction::Error500 => {

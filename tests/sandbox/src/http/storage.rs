@@ -1,5 +1,6 @@
 //! The object store: signed PUT for direct uploads, signed expiring GET for attachments.
 //! Generated attachments are streamed chunk by chunk (a 200 MB file never sits in memory).
+//! A file with `FileLie::hide_length` is served without `Content-Length`.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -43,6 +44,11 @@ pub async fn download(
     };
     let len = file.byte_size();
     let body = match &file.content {
+        // A stream has no exact size, so hyper sends it chunked, without `Content-Length`.
+        Content::Bytes(b) if file.lie.hide_length => {
+            let b = b.clone();
+            Body::from_stream(stream::once(async move { Ok::<Bytes, std::io::Error>(b) }))
+        }
         Content::Bytes(b) => Body::from(b.clone()),
         Content::Generated { seed, len, corrupt } => {
             let (seed, len, corrupt) = (*seed, *len, *corrupt);
@@ -70,11 +76,14 @@ pub async fn download(
         "attachment; filename=\"{}\"",
         file.filename.replace('"', "")
     );
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, file.content_type.as_str())
-        .header(header::CONTENT_LENGTH, len)
-        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CONTENT_DISPOSITION, disposition);
+    if !file.lie.hide_length {
+        response = response.header(header::CONTENT_LENGTH, len);
+    }
+    response
         .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

@@ -209,6 +209,7 @@ fn file(
             corrupt: false,
         },
         checksum: OnceLock::new(),
+        lie: FileLie::default(),
     })
 }
 

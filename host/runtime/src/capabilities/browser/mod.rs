@@ -29,12 +29,18 @@ pub(crate) struct BrowserRun {
     browser: AsyncMutex<Option<Arc<Browser>>>,
 }
 
+/// The longest an item waits for a free browser session.
+const SESSION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl BrowserRun {
     /// A browser whose downloads land under the run's spool (so blobs are moved, not copied).
     pub(crate) fn new(spool: &Path) -> Self {
         Self {
             config: BrowserConfig {
                 spool_dir: Some(spool.join("browser-downloads")),
+                // Items above the session cap queue for a free session; the
+                // item deadline ends a wait that would be longer.
+                session_wait: SESSION_WAIT,
                 ..BrowserConfig::default()
             },
             browser: AsyncMutex::new(None),

@@ -312,6 +312,8 @@ pub(crate) fn error(e: m::DsError) -> w::DsError {
         | E::Rejected(_)
         | E::Graphql { .. } => w::DsError::Rejected(text),
         E::Config(_) => w::DsError::Unsupported(text),
+        // A hostile or broken answer: retrying gets the same.
+        E::Limit(_) | E::Pagination(_) => w::DsError::Rejected(text),
         _ => w::DsError::Unavailable(text),
     }
 }

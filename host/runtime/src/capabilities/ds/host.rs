@@ -200,6 +200,7 @@ impl Host for ItemState {
             None => 0,
         };
         let bytes = body.len() as u64 + attached;
+        let asks_correction = correction.is_some();
         let p = tryds!(self.prepare(dossier, DsAction::Message, bytes).await);
         let operation = content_key("dossierEnvoyerMessage", body.as_bytes());
         let check = Check::Message(&body);
@@ -208,7 +209,10 @@ impl Host for ItemState {
                 .await
         ) {
             super::journaled::Replay::Send(id) => id,
-            super::journaled::Replay::AlreadyApplied => return Ok(Ok(())),
+            super::journaled::Replay::AlreadyApplied => {
+                self.asked_correction(dossier, asks_correction);
+                return Ok(Ok(()));
+            }
         };
         let attachment = tryds!(self.upload_blob(&p, attachment).await?);
         let sent =
@@ -222,6 +226,9 @@ impl Host for ItemState {
                 )
                 .await;
         tryds!(self.end_mutation(intent, bytes, &sent));
+        if sent.is_ok() {
+            self.asked_correction(dossier, asks_correction);
+        }
         Ok(sent.map(|_| ()).map_err(convert::error))
     }
 

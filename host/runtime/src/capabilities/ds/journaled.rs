@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Prepared, convert};
 use crate::bindings::pont::robot::ds::DsError;
+use crate::journal::MutationAt;
 use crate::store::{ItemState, RunShared};
 
 /// How to tell, from DS, whether an earlier send took effect.
@@ -54,24 +55,45 @@ impl ItemState {
         check: Check<'a>,
     ) -> impl std::future::Future<Output = Result<Replay, DsError>> + Send + 'a {
         let run = self.run.clone();
+        let own = (self.item == Some(number)).then_some(self.episode);
         let attempt = self.attempt;
-        async move { begin(&run, attempt, p, number, operation, bytes, check).await }
+        async move {
+            let at = MutationAt {
+                number,
+                episode: episode_of(&run, number, own)?,
+                attempt,
+            };
+            begin(&run, at, p, operation, bytes, check).await
+        }
     }
+}
+
+/// The episode a mutation of `number` belongs to: the item's own for its
+/// dossier, otherwise the episode the queue has for that dossier.
+fn episode_of(run: &RunShared, number: i64, own: Option<u32>) -> Result<u32, DsError> {
+    if let Some(episode) = own {
+        return Ok(episode);
+    }
+    let entry = run
+        .journal
+        .queue_entry(&run.robot, number)
+        .map_err(journal_error)?;
+    Ok(entry.map_or(1, |e| e.episode))
 }
 
 async fn begin(
     run: &RunShared,
-    attempt: u32,
+    at: MutationAt,
     p: &Prepared,
-    number: i64,
     operation: &str,
     bytes: u64,
     check: Check<'_>,
 ) -> Result<Replay, DsError> {
+    let number = at.number;
     {
         let history = run
             .journal
-            .mutations(&run.robot, number, Some(operation))
+            .mutations(&run.robot, number, Some(at.episode), Some(operation))
             .map_err(journal_error)?;
         if let Some(done) = history.iter().find(|m| m.status == "applied") {
             tracing::info!(
@@ -99,7 +121,7 @@ async fn begin(
         }
         let id = run
             .journal
-            .mutation_intent(&run.run_id, &run.robot, number, attempt, operation, bytes)
+            .mutation_intent(&run.run_id, &run.robot, at, operation, bytes)
             .map_err(journal_error)?;
         Ok(Replay::Send(id))
     }

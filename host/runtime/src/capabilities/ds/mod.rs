@@ -158,7 +158,9 @@ impl ItemState {
             dossier,
         })
         .map_err(denied)?;
-        self.ds_backend()
+        let ds = self.ds_backend()?;
+        self.tools.insert("ds");
+        Ok(ds)
     }
 
     async fn prepare(
@@ -176,6 +178,7 @@ impl ItemState {
             bytes,
         })
         .map_err(denied)?;
+        self.tools.insert("ds");
         let instructeur = ds.instructeur(demarche).await.map_err(convert::error)?;
         Ok(Prepared {
             ds,
@@ -284,7 +287,10 @@ impl ItemState {
             .await
         {
             Ok(journaled::Replay::Send(id)) => id,
-            Ok(journaled::Replay::AlreadyApplied) => return Ok(Ok(convert::state(t.target))),
+            Ok(journaled::Replay::AlreadyApplied) => {
+                self.moved_to(number, t.target);
+                return Ok(Ok(convert::state(t.target)));
+            }
             Err(e) => return Ok(Err(e)),
         };
         let justificatif = match self.upload_blob(&p, t.justificatif).await? {
@@ -310,9 +316,29 @@ impl ItemState {
         if let Err(e) = self.end_mutation(intent, bytes, &result) {
             return Ok(Err(e));
         }
+        if result.is_ok() {
+            self.moved_to(number, t.target);
+        }
         Ok(result
             .map(|r| convert::state(r.state.unwrap_or(t.target)))
             .map_err(convert::error))
+    }
+
+    /// The robot asked the applicant of its own dossier for a correction:
+    /// the correction pending (and, from en instruction, the dossier back en
+    /// construction) is the robot's doing.
+    fn asked_correction(&mut self, number: i64, correction: bool) {
+        if correction && self.item == Some(number) {
+            self.effects.correction_requested = true;
+        }
+    }
+
+    /// The robot moved its own dossier to `state`: not a change that starts
+    /// a new episode.
+    fn moved_to(&mut self, number: i64, state: pont_ds::DossierState) {
+        if self.item == Some(number) {
+            self.effects.state = Some(state);
+        }
     }
 }
 

@@ -149,6 +149,8 @@ pub(crate) struct Outgoing {
 pub(crate) struct Caller {
     pub run: Arc<RunShared>,
     pub item: Option<i64>,
+    /// The item's tools: each origin a request reached is one.
+    pub tools: crate::store::Tools,
 }
 
 impl std::fmt::Debug for Caller {
@@ -210,6 +212,7 @@ impl Caller {
         ) {
             tracing::warn!("cannot add HTTP bytes to the ledger: {e}");
         }
+        self.tools.insert(origin.to_string());
         Ok(Answer {
             response,
             redactor: Redactor::new(secrets),

@@ -29,6 +29,7 @@ impl ItemState {
         Caller {
             run: self.run.clone(),
             item: self.item,
+            tools: self.tools.clone(),
         }
     }
 }
