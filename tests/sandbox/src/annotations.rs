@@ -168,6 +168,22 @@ fn apply_one(
     Lookup::Done((stable_id, None))
 }
 
+/// The type of the annotation (or repeated cell) an id names.
+fn legacy_kind(dem: &DemarcheRecord, id: &str) -> Option<Kind> {
+    let (sid, _) = util::decode_champ_id(id)?;
+    DemarcheRecord::find_descriptor(&dem.annotations, sid).map(|d| d.kind.clone())
+}
+
+/// A deprecated mutation's value, as the oneOf variant the annotation's type takes.
+fn adapt(kind: &Kind, v: &AnnotationValue) -> AnnotationValue {
+    use AnnotationValue as A;
+    match (kind, v) {
+        (Kind::Textarea, A::Text(s)) => A::Textarea(s.clone()),
+        (Kind::YesNo, A::Checkbox(b)) => A::YesNo(*b),
+        _ => v.clone(),
+    }
+}
+
 impl World {
     /// Applies the annotations it can; unknown ids and wrong types become payload errors.
     pub fn modifier_annotations(
@@ -177,16 +193,42 @@ impl World {
         instructeur_id: &str,
         items: &[(String, AnnotationValue)],
     ) -> Result<Outcome<Modified>, TopError> {
-        const OP: &str = "dossierModifierAnnotations";
-        const PAYLOAD: &str = "DossierModifierAnnotationsPayload";
+        self.modifier_annotations_as(
+            (
+                "dossierModifierAnnotations",
+                "DossierModifierAnnotationsPayload",
+            ),
+            None,
+            caller,
+            dossier_id,
+            instructeur_id,
+            items,
+        )
+    }
+
+    /// [`World::modifier_annotations`] logged as mutation `names.0`, whose payload type
+    /// (named in `not_found` errors) is `names.1`: the deprecated one-annotation mutations
+    /// share it. `legacy` is their type filter: an annotation of another type "does not
+    /// exist" for them (DS's wording there has a ’), and a text value fits a textarea, a
+    /// checkbox value a yes/no.
+    pub fn modifier_annotations_as(
+        &self,
+        names: (&str, &str),
+        legacy: Option<fn(&Kind) -> bool>,
+        caller: &Caller,
+        dossier_id: &str,
+        instructeur_id: &str,
+        items: &[(String, AnnotationValue)],
+    ) -> Result<Outcome<Modified>, TopError> {
+        let (op, payload) = names;
         let mut st = self.lock();
         let guess = util::decode_typed(dossier_id, "Dossier");
         if !caller.write {
-            World::log(&mut st, caller, OP, guess, None, Some(READ_ONLY.into()));
+            World::log(&mut st, caller, op, guess, None, Some(READ_ONLY.into()));
             return Ok(Err(READ_ONLY.into()));
         }
         let nf = || TopError {
-            message: format!("{PAYLOAD} not found"),
+            message: format!("{payload} not found"),
             code: "not_found",
         };
         let loaded = (|| {
@@ -212,7 +254,7 @@ impl World {
         let (d, dem, instructeur) = match loaded {
             Ok(x) => x,
             Err(e) => {
-                World::log(&mut st, caller, OP, guess, None, Some(e.message.clone()));
+                World::log(&mut st, caller, op, guess, None, Some(e.message.clone()));
                 return Err(e);
             }
         };
@@ -224,7 +266,7 @@ impl World {
             World::log(
                 &mut st,
                 caller,
-                OP,
+                op,
                 Some(d.number),
                 None,
                 Some(NO_ACCESS.into()),
@@ -235,6 +277,20 @@ impl World {
         let mut changed = Vec::new();
         let mut errors = Vec::new();
         for (id, value) in items {
+            let adapted;
+            let value = match legacy {
+                None => value,
+                Some(accept) => match legacy_kind(&dem, id).filter(accept) {
+                    None => {
+                        errors.push(format!("L’annotation \"{id}\" n’existe pas"));
+                        continue;
+                    }
+                    Some(k) => {
+                        adapted = adapt(&k, value);
+                        &adapted
+                    }
+                },
+            };
             let mut next_row = || st.next_id();
             match apply_one(&dem, &mut rec, id, value, &mut next_row) {
                 Lookup::Done(c) => changed.push(c),
@@ -255,7 +311,7 @@ impl World {
         World::log(
             &mut st,
             caller,
-            OP,
+            op,
             Some(rec.number),
             transition,
             error.filter(|e| !e.is_empty()),

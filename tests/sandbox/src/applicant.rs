@@ -344,9 +344,7 @@ fn convert(desc: &Descriptor, v: &ChampValue) -> Result<Value, ApplicantError> {
 fn typed(kind: &Kind, v: &ChampValue) -> Option<Value> {
     use ChampValue as C;
     Some(match (kind, v) {
-        (Kind::Text | Kind::Textarea | Kind::Email | Kind::Phone, C::Text(s)) => {
-            Value::Text(s.clone())
-        }
+        (k, C::Text(s)) if text_like(k) => Value::Text(s.clone()),
         (Kind::Civilite, C::Text(s)) if s == "M" || s == "Mme" => Value::Text(s.clone()),
         (Kind::DropDownList { options, other }, C::Text(s)) if *other || options.contains(s) => {
             Value::Text(s.clone())
@@ -367,10 +365,24 @@ fn typed(kind: &Kind, v: &ChampValue) -> Option<Value> {
     })
 }
 
+/// Types whose value is a plain string (DS stores them as text).
+fn text_like(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Text
+            | Kind::Textarea
+            | Kind::Email
+            | Kind::Phone
+            | Kind::EngagementJuridique
+            | Kind::Iban
+            | Kind::Formatted
+    )
+}
+
 /// What a champ of this type takes, for the error message; `None` = not editable here.
 fn expects(kind: &Kind) -> Option<String> {
     Some(match kind {
-        Kind::Text | Kind::Textarea | Kind::Email | Kind::Phone => "a string".into(),
+        k if text_like(k) => "a string".into(),
         Kind::DropDownList { other: true, .. } => "a string".into(),
         Kind::DropDownList { options, .. } => format!("one of {options:?}"),
         Kind::Civilite => "\"M\" or \"Mme\"".into(),
@@ -448,6 +460,7 @@ fn push_message(
         created_at: now,
         attachments: Vec::new(),
         correction: None,
+        discarded_at: None,
     };
     rec.messages.push(m.clone());
     m

@@ -69,9 +69,16 @@ pub enum Kind {
     DecimalNumber,
     Date,
     Datetime,
-    DropDownList { options: Vec<String>, other: bool },
-    MultipleDropDownList { options: Vec<String> },
-    LinkedDropDownList { options: Vec<String> },
+    DropDownList {
+        options: Vec<String>,
+        other: bool,
+    },
+    MultipleDropDownList {
+        options: Vec<String>,
+    },
+    LinkedDropDownList {
+        options: Vec<String>,
+    },
     Civilite,
     PieceJustificative,
     Siret,
@@ -80,9 +87,37 @@ pub enum Kind {
     Departement,
     Region,
     Pays,
-    Repetition { children: Vec<Descriptor> },
-    HeaderSection { level: i32 },
+    Repetition {
+        children: Vec<Descriptor>,
+    },
+    HeaderSection {
+        level: i32,
+    },
     Explication,
+    /// An engagement juridique number (Chorus): its own champ type in DS.
+    EngagementJuridique,
+    /// Resolved as `TextChamp` by DS, with its own descriptor type.
+    Iban,
+    /// The legacy `number` type: resolved as `IntegerNumberChamp`.
+    Number,
+    /// Types DS resolves as `TextChamp`, each with its own descriptor type.
+    Formatted,
+    Referentiel,
+    Cnaf,
+    Dgfip,
+    PoleEmploi,
+    Mesri,
+    Cojo,
+    AnnuaireEducation,
+    /// A map: geo areas drawn by the usager or picked from the cadastre.
+    Carte,
+    /// A link to another dossier (value: its number).
+    DossierLink,
+    Epci,
+    Rna,
+    Rnf,
+    /// An identity document: DS never exposes the file, only whether it is there.
+    TitreIdentite,
 }
 
 /// A type de champ of the active revision. `stable_id` survives revisions, hence its use in ids.
@@ -148,6 +183,79 @@ pub enum Value {
         name: String,
     },
     Rows(Vec<RowRecord>),
+    /// The areas of a carte champ.
+    GeoAreas(Vec<GeoAreaRecord>),
+    /// An EPCI and its département.
+    Epci {
+        code: String,
+        name: String,
+        dep_code: String,
+        dep_name: String,
+    },
+    /// An RNA (associations) or RNF (foundations) entry.
+    Registry {
+        id: String,
+        title: String,
+        address: Box<AddressData>,
+    },
+}
+
+/// Where a geo area comes from (`GeoAreaSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoSource {
+    Cadastre,
+    SelectionUtilisateur,
+}
+
+/// A cadastral parcel's identifiers (`ParcelleCadastrale`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parcelle {
+    /// INSEE code of the commune.
+    pub commune: String,
+    pub nom_commune: String,
+    pub prefixe: String,
+    pub section: String,
+    pub numero: String,
+    /// Surface in m².
+    pub surface: f64,
+}
+
+/// One geo area of a carte champ; `geometry` is a GeoJSON geometry object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoAreaRecord {
+    pub id: u64,
+    pub source: GeoSource,
+    pub description: Option<String>,
+    pub geometry: serde_json::Value,
+    pub parcelle: Option<Parcelle>,
+}
+
+/// An avis asked of an expert by an instructeur (the claimant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvisRecord {
+    pub id: u64,
+    pub question: String,
+    /// A yes/no question asked with the avis, and the expert's answer to it.
+    pub question_label: Option<String>,
+    pub question_answer: Option<bool>,
+    pub answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Instructeur id of the claimant.
+    pub claimant: i64,
+    pub expert_email: String,
+    pub attachments: Vec<Arc<FileRecord>>,
+}
+
+/// The service that runs a démarche (`Service`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRecord {
+    pub id: i64,
+    pub nom: String,
+    pub organisme: String,
+    /// A `TypeOrganisme` value, spelled as DS spells it.
+    pub type_organisme: &'static str,
+    pub siret: Option<String>,
 }
 
 /// One champ of one dossier.
@@ -249,6 +357,8 @@ pub struct MessageRecord {
     pub created_at: DateTime<Utc>,
     pub attachments: Vec<Arc<FileRecord>>,
     pub correction: Option<(CorrectionReasonKind, Option<DateTime<Utc>>)>,
+    /// Set by `dossierSupprimerMessage` (the body is then emptied, as DS does).
+    pub discarded_at: Option<DateTime<Utc>>,
 }
 
 /// `TraitementEvent` values the simulator produces.
@@ -284,6 +394,10 @@ pub enum DemandeurRecord {
         email: Option<String>,
     },
     Morale(Box<Etablissement>),
+    /// A SIRET whose établissement data could not be fetched (`PersonneMoraleIncomplete`).
+    MoraleIncomplete {
+        siret: String,
+    },
 }
 
 /// A dossier as the administration sees it (drafts are never in the world).
@@ -309,6 +423,7 @@ pub struct DossierRecord {
     pub annotations: Vec<ChampRecord>,
     pub messages: Vec<MessageRecord>,
     pub traitements: Vec<TraitementRecord>,
+    pub avis: Vec<AvisRecord>,
     /// Hidden by the usager or the administration, not purged yet (`pendingDeletedDossiers`).
     pub hidden_at: Option<DateTime<Utc>>,
 }
@@ -365,6 +480,14 @@ pub struct DemarcheRecord {
     pub labels: Vec<LabelRecord>,
     /// Whether usagers are companies (SIRET demandeur) or people.
     pub personne_morale: bool,
+    pub service: Option<ServiceRecord>,
+    /// Chorus budget frame: centre de coût, domaine fonctionnel, référentiel de programmation.
+    pub chorus: Option<[String; 3]>,
+    /// An attestation template is active: accepted dossiers get an attestation PDF.
+    pub attestation: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Opened to anyone reading `demarcheDescriptor` (DS's `opendata`).
+    pub opendata: bool,
 }
 
 impl DemarcheRecord {

@@ -124,7 +124,7 @@ pub(crate) fn load_dossier(
     Ok((d, dem))
 }
 
-fn load_instructeur(
+pub(crate) fn load_instructeur(
     st: &WorldState,
     id: &str,
     payload: &str,
@@ -136,7 +136,7 @@ fn load_instructeur(
         .ok_or_else(|| not_found(payload))
 }
 
-fn has_access(dem: &DemarcheRecord, d: &DossierRecord, instructeur: i64) -> bool {
+pub(crate) fn has_access(dem: &DemarcheRecord, d: &DossierRecord, instructeur: i64) -> bool {
     dem.groupes
         .iter()
         .any(|g| g.number == d.groupe && g.instructeurs.contains(&instructeur))
@@ -401,6 +401,7 @@ impl World {
                 correction: correction
                     .filter(|_| !rec.state.is_termine())
                     .map(|c| (c, None)),
+                discarded_at: None,
             };
             if let Some(f) = &file {
                 st.files.insert(f.id, f.clone());

@@ -75,6 +75,12 @@ fn last_sunday_1am(year: i32, month: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).unwrap_or_default())
 }
 
+/// Midnight of `d` in Paris, as Ruby's `Time.zone.parse("YYYY-MM-DD")` gives it.
+pub fn paris_midnight(d: NaiveDate) -> Option<DateTime<Utc>> {
+    let naive = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?);
+    Some(naive - Duration::seconds(i64::from(paris_offset(naive).local_minus_utc())))
+}
+
 /// `ISO8601DateTime` as graphql-ruby prints it (seconds precision, Paris offset).
 pub fn format_datetime(t: DateTime<Utc>) -> String {
     t.with_timezone(&paris_offset(t))

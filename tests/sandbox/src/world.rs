@@ -250,6 +250,8 @@ pub struct World {
     pub secret: [u8; 32],
     /// `http://127.0.0.1:PORT`, set once bound.
     pub base_url: OnceLock<String>,
+    /// Request bodies received (GraphQL and uploads), for egress checks.
+    pub received: crate::received::Received,
 }
 
 impl World {
@@ -279,6 +281,7 @@ impl World {
             state: Mutex::new(state),
             secret,
             base_url: OnceLock::new(),
+            received: Default::default(),
         };
         (world, error)
     }
@@ -545,7 +548,7 @@ fn build_state(config: SandboxConfig) -> (State, Option<SandboxError>) {
         next_id: 1_000_000_000_000,
         config,
     };
-    for (number, _, _) in seed::ROBOTS {
+    for (number, _, _) in seed::ALL {
         if let Some((dem, instructeurs)) = seed::demarche(number) {
             for i in instructeurs {
                 st.instructeurs.insert(i.id, i);

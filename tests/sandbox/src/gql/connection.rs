@@ -7,6 +7,7 @@ use async_graphql::{Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::ds_error;
+use super::enums::Order;
 use super::objects::{DeletedDossier, Dossier};
 use crate::model::{DeletedRecord, DemarcheRecord, DossierRecord};
 use crate::util;
@@ -21,6 +22,8 @@ pub struct PageArgs {
     last: Option<usize>,
     after: Option<(DateTime<Utc>, i64)>,
     before: Option<(DateTime<Utc>, i64)>,
+    /// The deprecated `order: DESC`: newest first, `after` walking back in time.
+    desc: bool,
 }
 
 impl PageArgs {
@@ -65,7 +68,20 @@ impl PageArgs {
             last: count(last, "last")?,
             after: cursor(after)?,
             before: cursor(before)?,
+            desc: false,
         })
+    }
+
+    /// Applies the deprecated `order:` argument; DS refuses `last` with `DESC`.
+    pub fn ordered(mut self, order: Order) -> Result<Self> {
+        if order == Order::Desc && self.last.is_some() {
+            return Err(ds_error(
+                "Argument \"last\" is not supported with order \"desc\"",
+                "bad_request",
+            ));
+        }
+        self.desc = order == Order::Desc;
+        Ok(self)
     }
 }
 
@@ -105,11 +121,41 @@ fn misreport(info: &mut PageInfo, args: &PageArgs, fault: CursorFault) {
     }
 }
 
+/// DS's deprecated `DESC` order: newest first; `after` gives older items, `before` newer
+/// ones (the newest of them), a full page says there is a next one.
+fn window_desc<T>(mut all: Vec<(DateTime<Utc>, i64, T)>, args: &PageArgs) -> Window<T> {
+    all.sort_by_key(|a| std::cmp::Reverse((a.0, a.1)));
+    let n = args.first.unwrap_or(MAX_PAGE);
+    let kept: Vec<_> = all
+        .into_iter()
+        .filter(|x| args.after.is_none_or(|a| (x.0, x.1) < a))
+        .filter(|x| args.before.is_none_or(|b| (x.0, x.1) > b))
+        .collect();
+    let full = kept.len() > n;
+    let items: Vec<(String, T)> = kept
+        .into_iter()
+        .take(n)
+        .map(|(t, id, x)| (util::encode_cursor(t, id), x))
+        .collect();
+    let info = PageInfo {
+        has_next_page: args.before.is_some() || full,
+        has_previous_page: args.after.is_some(),
+        start_cursor: items.first().map(|i| i.0.clone()),
+        end_cursor: items.last().map(|i| i.0.clone()),
+    };
+    Window { items, info }
+}
+
 fn window<T>(
     mut all: Vec<(DateTime<Utc>, i64, T)>,
     args: &PageArgs,
     fault: CursorFault,
 ) -> Window<T> {
+    if args.desc {
+        let mut w = window_desc(all, args);
+        misreport(&mut w.info, args, fault);
+        return w;
+    }
     all.sort_by_key(|a| (a.0, a.1));
     let total = all.len();
     let lo = args

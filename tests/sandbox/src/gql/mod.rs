@@ -1,24 +1,37 @@
 //! The GraphQL schema: a strict subset of DS's (checked by `ds-conformance endpoint`).
 
+pub mod champ_build;
 pub mod champs;
+pub mod columns;
 pub mod connection;
+pub mod demarche;
 pub mod descriptors;
 pub mod dossier;
 pub mod empty;
 pub mod enums;
+pub mod geo;
+pub mod groupe;
+pub mod listing;
 pub mod mutations;
+pub mod mutations_admin;
+pub mod mutations_dossier;
+pub mod mutations_legacy;
 pub mod objects;
+pub mod people;
 pub mod scalars;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Result, Schema};
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensions, ID, Object, OneofObject, Result, Schema,
+};
 
 use champs::FragmentTypes;
 pub use enums::Civilite;
-use objects::{Demarche, Dossier};
+use groupe::GroupeInstructeurWithDossiers;
+use objects::{Demarche, DemarcheDescriptor, Dossier};
 
 use crate::world::{Caller, World};
 
@@ -44,6 +57,23 @@ fn hidden(type_name: &str) -> async_graphql::Error {
         format!("An object of type {type_name} was hidden due to permissions"),
         "unauthorized",
     )
+}
+
+/// `FindDemarcheInput` (@oneOf): a démarche by number or by global id.
+#[derive(OneofObject, Clone)]
+pub enum FindDemarcheInput {
+    Number(i32),
+    Id(ID),
+}
+
+impl FindDemarcheInput {
+    /// The démarche number (`None` for an id that is not a `Procedure` one).
+    pub fn number(&self) -> Option<i64> {
+        match self {
+            FindDemarcheInput::Number(n) => Some(i64::from(*n)),
+            FindDemarcheInput::Id(id) => crate::util::decode_typed(id, "Procedure"),
+        }
+    }
 }
 
 /// `Query`.
@@ -88,13 +118,59 @@ impl QueryRoot {
             _ => Err(ds_error("Dossier not found", "not_found")),
         }
     }
+
+    /// A démarche's metadata; readable by any token when the démarche is opendata.
+    async fn demarche_descriptor(
+        &self,
+        ctx: &Context<'_>,
+        demarche: FindDemarcheInput,
+    ) -> Result<Option<DemarcheDescriptor>> {
+        let c = caller(ctx)?;
+        let dem = demarche
+            .number()
+            .and_then(|n| world(ctx).ok()?.lock().demarches.get(&n).cloned());
+        match dem {
+            None => Err(ds_error("DemarcheDescriptor not found", "not_found")),
+            Some(d) if !c.can_see(d.number) && !d.opendata => Err(hidden("DemarcheDescriptor")),
+            Some(d) => Ok(Some(DemarcheDescriptor(d))),
+        }
+    }
+
+    /// Informations sur un groupe instructeur.
+    async fn groupe_instructeur(
+        &self,
+        ctx: &Context<'_>,
+        number: i32,
+    ) -> Result<GroupeInstructeurWithDossiers> {
+        let c = caller(ctx)?;
+        let found = world(ctx)?.lock().demarches.values().find_map(|d| {
+            d.groupes
+                .iter()
+                .find(|g| g.number == i64::from(number))
+                .map(|g| (g.clone(), d.clone()))
+        });
+        match found {
+            None => Err(ds_error(
+                "GroupeInstructeurWithDossiers not found",
+                "not_found",
+            )),
+            Some((_, dem)) if !c.can_see(dem.number) => {
+                Err(hidden("GroupeInstructeurWithDossiers"))
+            }
+            Some((groupe, dem)) => Ok(GroupeInstructeurWithDossiers { groupe, dem }),
+        }
+    }
 }
 
 /// Builds the schema. Introspection stays on (DS serves it; the conformance check needs it).
 pub fn schema() -> DsSchema {
-    Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
-        .limit_recursive_depth(64)
-        .finish()
+    Schema::build(
+        QueryRoot,
+        mutations::MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_recursive_depth(64)
+    .finish()
 }
 
 /// Every type named in a fragment of the document (named fragments and inline fragments),

@@ -1,7 +1,9 @@
 //! Relay-classic mutations (`mutation($input: XInput!)`), payloads with `errors{message}` as
 //! data, exactly DS's input and payload type names.
 
-use async_graphql::{Context, ID, InputObject, Object, OneofObject, Result, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, MergedObject, Object, OneofObject, Result, SimpleObject,
+};
 
 use super::champs::{self, Champ, FragmentTypes};
 use super::enums::CorrectionReason;
@@ -17,11 +19,11 @@ pub struct ValidationError {
     pub message: String,
 }
 
-fn errs(m: String) -> Option<Vec<ValidationError>> {
+pub(crate) fn errs(m: String) -> Option<Vec<ValidationError>> {
     Some(vec![ValidationError { message: m }])
 }
 
-fn top(e: TopError) -> async_graphql::Error {
+pub(crate) fn top(e: TopError) -> async_graphql::Error {
     ds_error(e.message, e.code)
 }
 
@@ -160,8 +162,19 @@ pub struct CreateDirectUploadPayload {
     pub direct_upload: DirectUpload,
 }
 
-/// `Mutation`.
-pub struct MutationRoot;
+/// `Mutation`: DS's 29 mutations, in four groups.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    CoreMutations,
+    super::mutations_dossier::DossierMutations,
+    super::mutations_legacy::LegacyMutations,
+    super::mutations_admin::AdminMutations,
+);
+
+/// State changes, messages, labels, annotations and uploads.
+#[derive(Default)]
+pub struct CoreMutations;
 
 async fn run_transition(
     ctx: &Context<'_>,
@@ -182,8 +195,8 @@ async fn run_transition(
         .map_err(top)
 }
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl CoreMutations {
     async fn dossier_passer_en_instruction(
         &self,
         ctx: &Context<'_>,
@@ -489,7 +502,7 @@ fn convert(v: AnnotationValueInput) -> AnnotationValue {
 }
 
 /// The GraphQL view of a changed annotation (a top-level one or a cell of a row).
-fn view(
+pub(crate) fn view(
     dem: &DemarcheRecord,
     recs: &[crate::model::ChampRecord],
     sid: u64,

@@ -1,224 +1,21 @@
-//! Object types: `Demarche`, `Dossier` and what hangs off them. Each is a thin view over an
-//! `Arc` record, so resolving a page never holds the world lock for long.
+//! Object types hanging off `Dossier` and `Demarche`: profiles, groupes, labels, files,
+//! addresses, messages, traitements, avis. Each is a thin view over an `Arc` record, so
+//! resolving a page never holds the world lock for long.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Interface, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::champs::{self, Champ, FragmentTypes};
-use super::connection::{self, DeletedDossierConnection, DossierConnection, PageArgs};
-use super::descriptors::{self, ChampDescriptor};
 use super::enums::*;
+use super::geo::{self, GeoJson};
 use super::scalars::{BigInt, DateTimeScalar, Url};
 use super::world;
 use crate::model::*;
 use crate::util::{self, global_id};
 
-/// `Demarche`.
-pub struct Demarche(pub Arc<DemarcheRecord>);
-
-#[Object]
-impl Demarche {
-    async fn id(&self) -> ID {
-        ID(global_id("Procedure", self.0.number))
-    }
-    async fn number(&self) -> i32 {
-        self.0.number as i32
-    }
-    async fn title(&self) -> String {
-        self.0.title.clone()
-    }
-    async fn description(&self) -> String {
-        self.0.description.clone()
-    }
-    async fn state(&self) -> DemarcheState {
-        DemarcheState::parse(self.0.state)
-    }
-    async fn date_creation(&self) -> DateTimeScalar {
-        DateTimeScalar(self.0.created_at)
-    }
-    async fn active_revision(&self) -> Revision {
-        Revision(self.0.clone())
-    }
-    async fn groupe_instructeurs(
-        &self,
-        ctx: &Context<'_>,
-        closed: Option<bool>,
-    ) -> Result<Vec<GroupeInstructeur>> {
-        let w = world(ctx)?;
-        let st = w.lock();
-        Ok(self
-            .0
-            .groupes
-            .iter()
-            .filter(|g| closed.is_none_or(|c| c == g.closed))
-            .map(|g| GroupeInstructeur::from_record(g, &st.instructeurs))
-            .collect())
-    }
-    async fn labels(&self) -> Vec<Label> {
-        self.0.labels.iter().map(Label::from).collect()
-    }
-    /// Dossiers visible to the administration, ordered by `depose_at`, or by `updated_at`
-    /// when `updatedSince` is given (then `createdSince` is ignored, as in DS).
-    #[allow(clippy::too_many_arguments)]
-    async fn dossiers(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        archived: Option<bool>,
-        before: Option<String>,
-        created_since: Option<DateTimeScalar>,
-        first: Option<i32>,
-        last: Option<i32>,
-        revision: Option<ID>,
-        state: Option<DossierState>,
-        updated_since: Option<DateTimeScalar>,
-    ) -> Result<DossierConnection> {
-        let args = PageArgs::new(first, last, after, before)?;
-        let w = world(ctx)?;
-        let number = self.0.number;
-        let rev_ok = revision.is_none_or(|r| {
-            util::decode_typed(&r, "ProcedureRevision") == Some(self.0.revision_id)
-        });
-        let items: Vec<_> = {
-            let st = w.lock();
-            st.dossiers
-                .range(number * 100_000..(number + 1) * 100_000)
-                .map(|(_, d)| d)
-                .filter(|d| rev_ok && d.hidden_at.is_none())
-                .filter(|d| state.is_none_or(|s| State::from(s) == d.state))
-                .filter(|d| archived.is_none_or(|a| a == d.archived))
-                .filter(|d| match (updated_since, created_since) {
-                    (Some(u), _) => d.updated_at >= u.0,
-                    (None, Some(c)) => d.depose_at >= c.0,
-                    (None, None) => true,
-                })
-                .map(|d| {
-                    (
-                        if updated_since.is_some() {
-                            d.updated_at
-                        } else {
-                            d.depose_at
-                        },
-                        d.number,
-                        d.clone(),
-                    )
-                })
-                .collect()
-        };
-        let fault = w.lock().faults.cursor;
-        connection::dossiers(items, &args, &self.0, fault)
-    }
-    async fn deleted_dossiers(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        deleted_since: Option<DateTimeScalar>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<DeletedDossierConnection> {
-        let args = PageArgs::new(first, last, after, before)?;
-        let w = world(ctx)?;
-        let items = w
-            .lock()
-            .deleted
-            .iter()
-            .filter(|d| {
-                d.demarche == self.0.number && deleted_since.is_none_or(|s| d.deleted_at >= s.0)
-            })
-            .map(|d| (d.deleted_at, d.id, d.clone()))
-            .collect();
-        let fault = w.lock().faults.cursor;
-        connection::deleted(items, &args, fault)
-    }
-    /// Dossiers hidden by the usager or the administration and not purged yet.
-    async fn pending_deleted_dossiers(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        deleted_since: Option<DateTimeScalar>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<DeletedDossierConnection> {
-        let args = PageArgs::new(first, last, after, before)?;
-        let w = world(ctx)?;
-        let number = self.0.number;
-        let items = w
-            .lock()
-            .dossiers
-            .range(number * 100_000..(number + 1) * 100_000)
-            .filter_map(|(_, d)| d.hidden_at.map(|h| (h, d)))
-            .filter(|(h, _)| deleted_since.is_none_or(|s| *h >= s.0))
-            .map(|(h, d)| {
-                let reason = if d.state == State::EnConstruction {
-                    "user_request"
-                } else {
-                    "instructeur_request"
-                };
-                (
-                    h,
-                    d.number,
-                    DeletedRecord {
-                        id: d.number,
-                        number: d.number,
-                        demarche: number,
-                        state: d.state,
-                        reason,
-                        deleted_at: h,
-                    },
-                )
-            })
-            .collect();
-        let fault = w.lock().faults.cursor;
-        connection::deleted(items, &args, fault)
-    }
-}
-
-/// `Revision` (only the active one exists in the simulator).
-pub struct Revision(pub Arc<DemarcheRecord>);
-
-#[Object]
-impl Revision {
-    async fn id(&self) -> ID {
-        ID(global_id("ProcedureRevision", self.0.revision_id))
-    }
-    async fn date_creation(&self) -> DateTimeScalar {
-        DateTimeScalar(self.0.created_at)
-    }
-    async fn champ_descriptors(&self) -> Vec<ChampDescriptor> {
-        self.0.champs.iter().map(descriptors::build).collect()
-    }
-    async fn annotation_descriptors(&self) -> Vec<ChampDescriptor> {
-        self.0.annotations.iter().map(descriptors::build).collect()
-    }
-}
-
-/// `DemarcheDescriptor`, what `Dossier.demarche` returns.
-pub struct DemarcheDescriptor(pub Arc<DemarcheRecord>);
-
-#[Object]
-impl DemarcheDescriptor {
-    async fn id(&self) -> ID {
-        ID(global_id("Procedure", self.0.number))
-    }
-    async fn number(&self) -> i32 {
-        self.0.number as i32
-    }
-    async fn title(&self) -> String {
-        self.0.title.clone()
-    }
-    async fn description(&self) -> String {
-        self.0.description.clone()
-    }
-    async fn state(&self) -> DemarcheState {
-        DemarcheState::parse(self.0.state)
-    }
-    async fn revision(&self) -> Revision {
-        Revision(self.0.clone())
-    }
-}
+pub use super::demarche::{Demarche, DemarcheDescriptor, Revision};
+pub use super::people::*;
 
 /// `Profile`: an instructeur or an usager.
 #[derive(Clone, SimpleObject)]
@@ -284,54 +81,115 @@ impl From<&LabelRecord> for Label {
     }
 }
 
+/// A file DS describes without a blob (`Dossier.pdf`, `Dossier.geojson`): a URL to a route
+/// that renders it on demand, `byteSize` 0, an empty checksum and a pending virus scan.
+#[derive(Clone)]
+pub struct Export {
+    pub url: String,
+}
+
 /// `File`: its URL is signed and expires (1 h by default, like DS's ActiveStorage URLs).
-pub struct FileObj(pub Arc<FileRecord>);
+#[derive(Clone)]
+pub struct FileObj {
+    pub rec: Arc<FileRecord>,
+    pub export: Option<Export>,
+}
+
+impl FileObj {
+    pub fn new(rec: Arc<FileRecord>) -> Self {
+        FileObj { rec, export: None }
+    }
+}
 
 #[Object(name = "File")]
 impl FileObj {
     async fn url(&self, ctx: &Context<'_>) -> Result<Url> {
-        Ok(Url(world(ctx)?.file_url(&self.0)))
+        match &self.export {
+            Some(e) => Ok(Url(e.url.clone())),
+            None => Ok(Url(world(ctx)?.file_url(&self.rec))),
+        }
     }
     async fn filename(&self) -> String {
-        self.0.filename.clone()
+        self.rec.filename.clone()
     }
     async fn content_type(&self) -> String {
-        self.0.content_type.clone()
+        self.rec.content_type.clone()
     }
     /// base64 MD5; hashing a big generated file runs off the async workers.
     async fn checksum(&self) -> Result<String> {
-        if let Some(c) = self.0.checksum.get() {
+        if self.export.is_some() {
+            return Ok(String::new());
+        }
+        if let Some(c) = self.rec.checksum.get() {
             return Ok(c.clone());
         }
-        let f = self.0.clone();
+        let f = self.rec.clone();
         tokio::task::spawn_blocking(move || f.checksum_blocking())
             .await
             .map_err(|e| async_graphql::Error::new(e.to_string()))
     }
+    #[graphql(deprecation = "Utilisez le champ `byteSizeBigInt` à la place.")]
     async fn byte_size(&self) -> i32 {
-        i32::try_from(self.0.declared_size()).unwrap_or(i32::MAX)
+        i32::try_from(self.size()).unwrap_or(i32::MAX)
     }
     async fn byte_size_big_int(&self) -> BigInt {
-        BigInt(i64::try_from(self.0.declared_size()).unwrap_or(i64::MAX))
+        BigInt(i64::try_from(self.size()).unwrap_or(i64::MAX))
     }
     async fn created_at(&self) -> DateTimeScalar {
-        DateTimeScalar(self.0.created_at)
+        DateTimeScalar(self.rec.created_at)
     }
     async fn virus_scan_result(&self) -> String {
-        "safe".into()
+        if self.export.is_some() {
+            "pending"
+        } else {
+            "safe"
+        }
+        .into()
     }
 }
 
-/// `Address`.
+impl FileObj {
+    fn size(&self) -> u64 {
+        if self.export.is_some() {
+            0
+        } else {
+            self.rec.declared_size()
+        }
+    }
+}
+
+/// `Address`: the seeded addresses are plate-level (`housenumber`) French addresses.
 pub struct AddressObj(pub AddressData);
+
+impl AddressObj {
+    /// "12 rue Victor Hugo" → ("12", "rue Victor Hugo").
+    fn street_parts(&self) -> (Option<String>, Option<String>) {
+        match self.0.street.split_once(' ') {
+            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => {
+                (Some(n.to_owned()), Some(rest.to_owned()))
+            }
+            _ => (None, Some(self.0.street.clone())),
+        }
+    }
+}
 
 #[Object(name = "Address")]
 impl AddressObj {
     async fn label(&self) -> String {
         self.0.label.clone()
     }
+    #[graphql(name = "type")]
+    async fn kind(&self) -> AddressType {
+        AddressType::Housenumber
+    }
     async fn street_address(&self) -> Option<String> {
         Some(self.0.street.clone())
+    }
+    async fn street_number(&self) -> Option<String> {
+        self.street_parts().0
+    }
+    async fn street_name(&self) -> Option<String> {
+        self.street_parts().1
     }
     async fn postal_code(&self) -> String {
         self.0.postal_code.clone()
@@ -354,87 +212,17 @@ impl AddressObj {
     async fn region_name(&self) -> Option<String> {
         Some(self.0.region_name.clone())
     }
-}
-
-/// `Entreprise` (the part of it the simulator knows).
-#[derive(SimpleObject)]
-pub struct Entreprise {
-    pub siren: String,
-    pub raison_sociale: String,
-    pub nom_commercial: String,
-    pub siret_siege_social: String,
-    pub inline_adresse: String,
-}
-
-/// `PersonneMorale`: SIRET demandeur or the établissement of a SIRET champ.
-pub struct PersonneMorale(pub Etablissement);
-
-#[Object]
-impl PersonneMorale {
-    async fn id(&self) -> ID {
-        ID(global_id("Etablissement", &self.0.siret))
+    async fn country_code(&self) -> Option<String> {
+        Some("FR".into())
     }
-    async fn siret(&self) -> String {
-        self.0.siret.clone()
+    async fn country_name(&self) -> Option<String> {
+        Some("France".into())
     }
-    async fn siege_social(&self) -> bool {
-        true
+    /// The commune's position (the seeded streets are not geocoded more finely).
+    async fn geometry(&self) -> Option<GeoJson> {
+        let (lon, lat) = crate::seed::extras::commune_point(&self.0.city_code);
+        Some(geo::point(lon, lat))
     }
-    async fn naf(&self) -> Option<String> {
-        Some(self.0.naf.clone())
-    }
-    async fn libelle_naf(&self) -> String {
-        self.0.libelle_naf.clone()
-    }
-    async fn address(&self) -> AddressObj {
-        AddressObj(self.0.address.clone())
-    }
-    async fn entreprise(&self) -> Option<Entreprise> {
-        Some(Entreprise {
-            siren: self.0.siret.chars().take(9).collect(),
-            raison_sociale: self.0.raison_sociale.clone(),
-            nom_commercial: String::new(),
-            siret_siege_social: self.0.siret.clone(),
-            inline_adresse: self.0.address.label.clone(),
-        })
-    }
-}
-
-/// `PersonnePhysique`.
-pub struct PersonnePhysique {
-    pub id: ID,
-    pub civilite: Option<Civilite>,
-    pub nom: String,
-    pub prenom: String,
-    pub email: Option<String>,
-}
-
-#[Object]
-impl PersonnePhysique {
-    async fn id(&self) -> ID {
-        self.id.clone()
-    }
-    async fn civilite(&self) -> Option<Civilite> {
-        self.civilite
-    }
-    async fn nom(&self) -> String {
-        self.nom.clone()
-    }
-    async fn prenom(&self) -> String {
-        self.prenom.clone()
-    }
-    async fn email(&self) -> Option<String> {
-        self.email.clone()
-    }
-}
-
-/// `interface Demandeur`.
-#[allow(clippy::large_enum_variant)]
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
-pub enum Demandeur {
-    PersonnePhysique(PersonnePhysique),
-    PersonneMorale(PersonneMorale),
 }
 
 /// `Correction`.
@@ -462,10 +250,19 @@ impl Message {
         DateTimeScalar(self.0.created_at)
     }
     async fn discarded_at(&self) -> Option<DateTimeScalar> {
-        None
+        self.0.discarded_at.map(DateTimeScalar)
     }
     async fn attachments(&self) -> Vec<FileObj> {
-        self.0.attachments.iter().cloned().map(FileObj).collect()
+        self.0
+            .attachments
+            .iter()
+            .cloned()
+            .map(FileObj::new)
+            .collect()
+    }
+    #[graphql(deprecation = "Utilisez le champ `attachments` à la place.")]
+    async fn attachment(&self) -> Option<FileObj> {
+        self.0.attachments.first().cloned().map(FileObj::new)
     }
     async fn correction(&self) -> Option<Correction> {
         self.0.correction.map(|(r, d)| Correction {
@@ -480,7 +277,10 @@ impl Message {
 pub struct Traitement {
     pub id: ID,
     pub event: TraitementEvent,
+    #[graphql(deprecation = "Utilisez le champ `event` à la place.")]
     pub state: DossierState,
+    /// The revision the dossier was on: the published one.
+    pub revision: Option<Revision>,
     pub date_traitement: DateTimeScalar,
     pub email_agent_traitant: Option<String>,
     pub motivation: Option<String>,
@@ -532,4 +332,68 @@ pub fn champ_views(
         })
         .map(|(d, r)| champs::build(d, r, None, frags))
         .collect()
+}
+
+/// `Avis`: the claimant and expert profiles are resolved when the dossier is read.
+pub struct Avis {
+    pub rec: AvisRecord,
+    pub claimant: Profile,
+}
+
+#[Object]
+impl Avis {
+    async fn id(&self) -> ID {
+        ID(global_id("Avis", self.rec.id))
+    }
+    async fn question(&self) -> String {
+        self.rec.question.clone()
+    }
+    async fn reponse(&self) -> Option<String> {
+        self.rec.answer.clone()
+    }
+    async fn question_label(&self) -> Option<String> {
+        self.rec.question_label.clone()
+    }
+    async fn question_answer(&self) -> Option<bool> {
+        self.rec.question_answer
+    }
+    async fn date_question(&self) -> DateTimeScalar {
+        DateTimeScalar(self.rec.created_at)
+    }
+    async fn date_reponse(&self) -> Option<DateTimeScalar> {
+        self.rec.answered_at.map(DateTimeScalar)
+    }
+    async fn attachments(&self) -> Vec<FileObj> {
+        self.rec
+            .attachments
+            .iter()
+            .cloned()
+            .map(FileObj::new)
+            .collect()
+    }
+    #[graphql(deprecation = "Utilisez le champ `attachments` à la place.")]
+    async fn attachment(&self) -> Option<FileObj> {
+        self.rec.attachments.first().cloned().map(FileObj::new)
+    }
+    #[graphql(deprecation = "Utilisez le champ `claimant` à la place.")]
+    async fn instructeur(&self) -> Profile {
+        self.claimant.clone()
+    }
+    async fn claimant(&self) -> Option<Profile> {
+        Some(self.claimant.clone())
+    }
+    async fn expert(&self) -> Option<Profile> {
+        Some(Profile {
+            id: ID(global_id(
+                "Expert",
+                util::mix(
+                    self.rec
+                        .expert_email
+                        .bytes()
+                        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+                ) % 100_000,
+            )),
+            email: self.rec.expert_email.clone(),
+        })
+    }
 }

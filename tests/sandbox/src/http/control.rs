@@ -12,7 +12,7 @@ use serde_json::json;
 use super::App;
 use crate::attachments::AttachmentSpec;
 use crate::model::FileLie;
-use crate::seed::{ROBOTS, Scenario, StateMix};
+use crate::seed::{ALL, Scenario, StateMix};
 use crate::world::{Faults, TokenSpec};
 
 pub fn routes() -> Router<App> {
@@ -110,7 +110,7 @@ fn demarche_number(v: &serde_json::Value) -> Option<i64> {
         serde_json::Value::String(s) => s
             .parse()
             .ok()
-            .or_else(|| ROBOTS.iter().find(|r| r.1 == s).map(|r| r.0)),
+            .or_else(|| ALL.iter().find(|r| r.1 == s).map(|r| r.0)),
         _ => None,
     }
 }

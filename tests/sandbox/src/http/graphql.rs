@@ -101,6 +101,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 /// Handles one GraphQL POST.
 pub async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let operation = crate::received::operation_name(&body);
+    app.world.received.note(&operation, body.len());
     let (fault, latency) = app.world.fault();
     let key = headers
         .get(header::AUTHORIZATION)

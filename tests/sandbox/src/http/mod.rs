@@ -2,6 +2,7 @@
 //! downloads) and the `/__sandbox/` control endpoints.
 
 pub mod control;
+pub mod exports;
 pub mod graphql;
 pub mod storage;
 
@@ -40,6 +41,8 @@ pub fn router(world: Arc<World>) -> Router {
             put(storage::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
         .route("/storage/blobs/{token}/{filename}", get(storage::download))
+        .route("/api/v2/dossiers/pdf/{id}", get(exports::pdf))
+        .route("/api/v2/dossiers/geojson/{id}", get(exports::geojson))
         .merge(control::routes())
         .with_state(app)
 }

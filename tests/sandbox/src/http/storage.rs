@@ -21,6 +21,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    app.world.received.note("upload", body.len());
     let etag = headers.get(header::ETAG).and_then(|v| v.to_str().ok());
     match app.world.put_blob(&token, etag, body) {
         Ok(()) => StatusCode::CREATED.into_response(),

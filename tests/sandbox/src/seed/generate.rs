@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{Scenario, epoch, instructeur_email};
+use super::{Scenario, catalogue, epoch, extras, instructeur_email};
 use crate::model::*;
 use crate::util::Rng;
 
@@ -152,7 +152,7 @@ fn iban(rng: &mut Rng) -> String {
         .join(" ")
 }
 
-fn address(rng: &mut Rng) -> AddressData {
+pub(super) fn address(rng: &mut Rng) -> AddressData {
     let c = COMMUNES[rng.below(COMMUNES.len() as u64) as usize];
     let street = format!(
         "{} rue {}",
@@ -229,26 +229,29 @@ impl Gen<'_> {
         let rng = &mut self.rng;
         let l = desc.label.to_lowercase();
         match &desc.kind {
-            Kind::Text | Kind::Textarea => Value::Text(if l.starts_with("nom") {
-                rng.pick(&NOMS).copied().unwrap_or("Martin").into()
-            } else if l.starts_with("prénom") {
-                rng.pick(&PRENOMS).copied().unwrap_or("Camille").into()
-            } else if l.contains("rpps") {
-                format!("10{:09}", rng.below(1_000_000_000))
-            } else if l == "iban" {
-                iban(rng)
-            } else if l.contains("engagement") {
-                format!("21{:08}", rng.below(100_000_000))
-            } else if l.contains("permis") {
-                format!(
-                    "{:02}{:02}{:08}",
-                    rng.below(99),
-                    rng.below(12) + 1,
-                    rng.below(100_000_000)
-                )
-            } else {
-                format!("{} n°{}-{row}", desc.label, self.number)
-            }),
+            // The EJ and IBAN kinds draw exactly what the text champs they replaced drew.
+            Kind::Text | Kind::Textarea | Kind::EngagementJuridique | Kind::Iban => {
+                Value::Text(if l.starts_with("nom") {
+                    rng.pick(&NOMS).copied().unwrap_or("Martin").into()
+                } else if l.starts_with("prénom") {
+                    rng.pick(&PRENOMS).copied().unwrap_or("Camille").into()
+                } else if l.contains("rpps") {
+                    format!("10{:09}", rng.below(1_000_000_000))
+                } else if l == "iban" || desc.kind == Kind::Iban {
+                    iban(rng)
+                } else if l.contains("engagement") {
+                    format!("21{:08}", rng.below(100_000_000))
+                } else if l.contains("permis") {
+                    format!(
+                        "{:02}{:02}{:08}",
+                        rng.below(99),
+                        rng.below(12) + 1,
+                        rng.below(100_000_000)
+                    )
+                } else {
+                    format!("{} n°{}-{row}", desc.label, self.number)
+                })
+            }
             Kind::Email => Value::Text(format!("contact{}@exemple.fr", self.number)),
             Kind::Phone => Value::Text(format!("06{:08}", rng.below(100_000_000))),
             Kind::Checkbox | Kind::YesNo => Value::Bool(rng.below(2) == 0),
@@ -315,9 +318,9 @@ impl Gen<'_> {
                     name: p.1.into(),
                 }
             }
-            Kind::PieceJustificative => {
+            Kind::PieceJustificative | Kind::TitreIdentite => {
                 let n = 1 + (rng.below(4) == 0) as u64;
-                let image = l.contains("photo");
+                let image = l.contains("photo") || desc.kind == Kind::TitreIdentite;
                 let files = (0..n)
                     .map(|k| {
                         self.file_seq += 1;
@@ -360,6 +363,10 @@ impl Gen<'_> {
                 )
             }
             Kind::HeaderSection { .. } | Kind::Explication => Value::Empty,
+            other => {
+                let addr = address(rng);
+                catalogue::value(other, rng, self.number, addr).unwrap_or(Value::Empty)
+            }
         }
     }
 
@@ -400,7 +407,14 @@ pub fn dossiers(
             .and_then(|g| g.instructeurs.first().copied());
         let usager_email = format!("usager{number}@exemple.fr");
         let demandeur = if dem.personne_morale {
-            DemandeurRecord::Morale(Box::new(etablissement(&mut rng)))
+            let e = etablissement(&mut rng);
+            // The catalogue shows DS's degraded case: a SIRET whose data could not be fetched.
+            if dem.number == super::CATALOGUE.0 && crate::util::mix(number as u64).is_multiple_of(4)
+            {
+                DemandeurRecord::MoraleIncomplete { siret: e.siret }
+            } else {
+                DemandeurRecord::Morale(Box::new(e))
+            }
         } else {
             DemandeurRecord::Physique {
                 civilite: Some(if rng.below(2) == 0 { "M" } else { "Mme" }),
@@ -484,6 +498,7 @@ pub fn dossiers(
                 created_at: depose + Duration::hours(2),
                 attachments: Vec::new(),
                 correction: None,
+                discarded_at: None,
             }]
         } else {
             Vec::new()
@@ -520,6 +535,7 @@ pub fn dossiers(
             annotations,
             messages,
             traitements,
+            avis: extras::avis(number, state, instr_at, agent),
             hidden_at: None,
         });
     }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
+mod catalogue;
+pub mod extras;
 mod generate;
 mod robots;
 
@@ -38,6 +40,20 @@ pub const ROBOTS: [(i64, &str, &str); 6] = [
         "Transmission d’actes au contrôle de légalité",
     ),
     (106, "cps-instruction", "Demande de carte CPS"),
+];
+
+/// A seventh démarche that is not a robot's: it holds every champ type the robots' démarches
+/// do not use (carte, dossier link, EPCI, RNA, RNF, titre d’identité, …), so clients meet
+/// each DS champ type with data.
+pub const CATALOGUE: (i64, &str, &str) = (
+    107,
+    "catalogue-champs",
+    "Démarche de démonstration : tous les types de champs",
+);
+
+/// Every seeded démarche: the six robots', then the catalogue.
+pub const ALL: [(i64, &str, &str); 7] = [
+    ROBOTS[0], ROBOTS[1], ROBOTS[2], ROBOTS[3], ROBOTS[4], ROBOTS[5], CATALOGUE,
 ];
 
 /// How many dossiers in each state a scenario asks for (weights, not counts).
@@ -138,15 +154,19 @@ pub fn instructeur_email(slug: &str, groupe: i64, rank: i64) -> String {
 /// The robot's own instructeur account: a member of every groupe of its
 /// démarche, as an administration sets up the account a robot acts under.
 pub fn robot_instructeur_email(demarche: i64) -> Option<String> {
-    let (_, slug, _) = ROBOTS.iter().find(|r| r.0 == demarche)?;
+    let (_, slug, _) = ALL.iter().find(|r| r.0 == demarche)?;
     Some(format!("robot.{slug}@sandbox.gouv.fr"))
 }
 
 /// One seeded démarche with its two groupes (two instructeurs each, plus the
 /// robot's account in both) and three labels.
 pub fn demarche(number: i64) -> Option<(DemarcheRecord, Vec<InstructeurRecord>)> {
-    let (_, slug, title) = ROBOTS.iter().find(|r| r.0 == number)?;
-    let (champs, annotations) = robots::descriptors(number);
+    let (_, slug, title) = ALL.iter().find(|r| r.0 == number)?;
+    let (champs, annotations) = if number == CATALOGUE.0 {
+        catalogue::descriptors(number)
+    } else {
+        robots::descriptors(number)
+    };
     let robot_id = number * 100 + 99;
     let mut instructeurs = vec![InstructeurRecord {
         id: robot_id,
@@ -200,7 +220,12 @@ pub fn demarche(number: i64) -> Option<(DemarcheRecord, Vec<InstructeurRecord>)>
         annotations,
         groupes,
         labels,
-        personne_morale: matches!(number, 101 | 103 | 105),
+        personne_morale: matches!(number, 101 | 103 | 105 | 107),
+        service: Some(extras::service(number)),
+        chorus: extras::chorus(slug),
+        attestation: matches!(number, 102 | 105 | 107),
+        published_at: Some(epoch() - Duration::days(110)),
+        opendata: number == CATALOGUE.0,
     };
     Some((rec, instructeurs))
 }

@@ -108,7 +108,11 @@ pub(super) fn descriptors(number: i64) -> (Vec<Descriptor>, Vec<Descriptor>) {
         103 => (
             vec![
                 d(s(1), "SIRET du bénéficiaire", Kind::Siret),
-                d(s(2), "Numéro d’engagement juridique", Kind::Text),
+                d(
+                    s(2),
+                    "Numéro d’engagement juridique",
+                    Kind::EngagementJuridique,
+                ),
                 d(s(3), "Montant à payer (€)", Kind::DecimalNumber),
                 d(s(4), "Date du service fait", Kind::Date),
                 d(
@@ -170,7 +174,7 @@ pub(super) fn descriptors(number: i64) -> (Vec<Descriptor>, Vec<Descriptor>) {
                     Kind::DecimalNumber,
                 ),
                 d(s(13), "SIRET de l’employeur", Kind::Siret),
-                d(s(14), "IBAN", Kind::Text),
+                d(s(14), "IBAN", Kind::Iban),
                 opt(d(s(15), "RIB", Kind::PieceJustificative)),
             ],
             vec![
