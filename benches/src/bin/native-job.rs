@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use pont_ds::{Budget, ChampValue, Dossier, DossierFilter, DsClient};
+use pont_policy::{Action, DsAction, EffectivePolicy, Gate};
 
 /// More pages than any benchmark démarche has: the loop is bounded.
 const MAX_PAGES: usize = 10_000;
@@ -99,10 +100,23 @@ async fn main() -> anyhow::Result<()> {
         first: Some(100),
         ..DossierFilter::default()
     };
+    // pont-ds takes a permit for each request, so the baseline asks a gate
+    // too (DS reads of this démarche only, audited to a temporary file).
+    let audit = tempfile::tempdir()?;
+    let policy = EffectivePolicy::ds_only("native-job", &[demarche], &[DsAction::Read]);
+    let gate = Gate::for_tool("native-job", policy, &audit.path().join("audit.jsonl"))?;
+    let listing = Action::DsRead {
+        what: "dossiers",
+        demarche: Some(demarche),
+        dossier: None,
+    };
     let mut totals = Totals::default();
     let mut after: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let page = client.dossiers(demarche, &filter, after.as_deref()).await?;
+        let permit = gate.authorize(None, &listing)?;
+        let page = client
+            .dossiers(&permit, demarche, &filter, after.as_deref())
+            .await?;
         for d in &page.items {
             check(d, &mut totals);
         }

@@ -17,6 +17,7 @@ use crate::locator::valid_attr_name;
 use crate::origin::OriginPolicy;
 use crate::procs;
 use crate::proxy::{Proxy, ProxyEventSink};
+use crate::sandbox::{Confinement, Staging};
 use crate::session::{Session, SessionParts};
 
 /// How the browser is started. The defaults match the Debian packages on the host.
@@ -32,12 +33,22 @@ pub struct BrowserConfig {
     /// deadline bounds the wait too.
     pub session_wait: Duration,
     /// Where downloads land, one sub-directory per session. `None`: inside the browser's
-    /// private temp directory (removed with the browser).
+    /// private temp directory (removed with the browser). Chromium writes there as the
+    /// browser's account ([`BrowserConfig::user`]), so a directory given here must be one that
+    /// account can reach.
     pub spool_dir: Option<PathBuf>,
     /// Default wait for an element to exist, be visible and enabled.
     pub action_timeout: Duration,
     /// Bound of a navigation (WebDriver page-load timeout).
     pub page_load_timeout: Duration,
+    /// The unprivileged account chromedriver and Chromium run as when the host is root
+    /// (`nobody` by default; `scripts/setup` documents a dedicated one).
+    pub user: String,
+    /// util-linux `setpriv`, used to switch account and set parent-death signals.
+    pub setpriv: PathBuf,
+    /// Chromium's own sandbox. Off (`--no-sandbox`) only as a fallback for a kernel without
+    /// unprivileged user namespaces, where Chromium cannot start sandboxed.
+    pub chromium_sandbox: bool,
 }
 
 impl Default for BrowserConfig {
@@ -50,6 +61,9 @@ impl Default for BrowserConfig {
             spool_dir: None,
             action_timeout: Duration::from_secs(5),
             page_load_timeout: Duration::from_secs(30),
+            user: "nobody".into(),
+            setpriv: "/usr/bin/setpriv".into(),
+            chromium_sandbox: true,
         }
     }
 }
@@ -84,10 +98,14 @@ pub struct Browser {
     slots: Arc<Semaphore>,
     next_id: AtomicU64,
     spool: PathBuf,
+    confine: Confinement,
+    /// What chromedriver starts instead of Chromium (see [`Confinement::chromium_launcher`]).
+    chromium: PathBuf,
     // Field order matters for Drop: the driver (and its process group) goes before the
-    // directory its browsers write into.
+    // directories its browsers write into and start from.
     driver: Driver,
     root: tempfile::TempDir,
+    _launcher: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for Browser {
@@ -105,20 +123,28 @@ impl Browser {
         if config.max_sessions == 0 {
             return Err(BrowserError::Limit("max_sessions is 0".into()));
         }
+        let confine = Confinement::for_host(&config.user, &config.setpriv)?;
         let root = tempfile::Builder::new().prefix("pont-browser-").tempdir()?;
+        confine.prepare_home(root.path())?;
         let spool = match &config.spool_dir {
             Some(dir) => dir.clone(),
             None => root.path().join("spool"),
         };
         std::fs::create_dir_all(&spool)?;
-        let driver = Driver::start(&config.chromedriver, root.path()).await?;
+        confine.give(&spool)?;
+        let launcher = launcher_dir()?;
+        let chromium = confine.chromium_launcher(launcher.path(), &config.chromium)?;
+        let driver = Driver::start(&config.chromedriver, root.path(), &confine).await?;
         Ok(Browser {
             slots: Arc::new(Semaphore::new(config.max_sessions)),
             config,
             next_id: AtomicU64::new(1),
             spool,
+            confine,
+            chromium,
             driver,
             root,
+            _launcher: launcher,
         })
     }
 
@@ -166,13 +192,17 @@ impl Browser {
         let profile = tempfile::Builder::new()
             .prefix(&format!("session-{id}-"))
             .tempdir_in(self.root.path())?;
+        self.confine.give(profile.path())?;
         let downloads = self
             .spool
             .join(format!("session-{id}-{}", std::process::id()));
         std::fs::create_dir_all(&downloads)?;
+        self.confine.give(&downloads)?;
+        let staging = Staging::new(profile.path().join("pont-uploads"), self.confine.clone());
         let proxy = Proxy::start(opts.policy.clone(), opts.events.clone()).await?;
         let caps = capabilities(
             &self.config,
+            &self.chromium,
             profile.path(),
             &downloads,
             proxy.addr().port(),
@@ -190,6 +220,7 @@ impl Browser {
             profile,
             downloads,
             policy: opts.policy,
+            staging,
             stable_attr: opts.stable_id_attr,
             timeout: opts.action_timeout.unwrap_or(self.config.action_timeout),
             slot,
@@ -210,19 +241,35 @@ impl Drop for Browser {
     }
 }
 
-/// Chromium's switches and prefs: headless, no background networking, fresh profile, every
-/// request (loopback included) through the session's proxy, downloads into the spool.
+/// A root-owned directory the browser's account may enter but not change, for the launcher
+/// script: Chromium, even compromised, cannot rewrite how the next one is started.
+fn launcher_dir() -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("pont-browser-bin-")
+        .tempdir()?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    Ok(dir)
+}
+
+/// Chromium's switches and prefs: headless, sandboxed, no background networking, fresh
+/// profile, every request (loopback included) through the session's proxy, downloads into the
+/// spool.
 fn capabilities(
     config: &BrowserConfig,
+    chromium: &Path,
     profile: &Path,
     downloads: &Path,
     proxy_port: u16,
 ) -> Result<Capabilities> {
     let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(&config.chromium.to_string_lossy())?;
+    caps.set_binary(&chromium.to_string_lossy())?;
+    if !config.chromium_sandbox {
+        tracing::warn!("Chromium's sandbox is off (chromium_sandbox = false)");
+        caps.add_arg("--no-sandbox")?;
+    }
     let args = [
         "--headless=new".to_owned(),
-        "--no-sandbox".into(),
         "--disable-gpu".into(),
         "--disable-dev-shm-usage".into(),
         "--disable-background-networking".into(),

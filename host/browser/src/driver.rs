@@ -1,4 +1,5 @@
-//! The chromedriver child: started on a free loopback port in its own process group, polled
+//! The chromedriver child: started on a free loopback port in its own process group, confined
+//! ([`Confinement`]: unprivileged account, cleared environment, parent-death signal), polled
 //! until it reports ready (bounded), killed with its whole group when dropped.
 
 use std::path::Path;
@@ -7,10 +8,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::error::{BrowserError, Result};
 use crate::procs;
+use crate::sandbox::Confinement;
 
 /// Readiness polls: 200 × 50 ms = 10 s, generous for a loaded CI machine.
 const READY_POLLS: usize = 200;
@@ -27,11 +29,11 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// Starts chromedriver and waits until `/status` says it is ready.
-    pub(crate) async fn start(path: &Path, home: &Path) -> Result<Driver> {
+    pub(crate) async fn start(path: &Path, home: &Path, confine: &Confinement) -> Result<Driver> {
         let mut last = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port().await?;
-            let mut driver = spawn(path, port, home)?;
+            let mut driver = spawn(path, port, home, confine)?;
             match driver.wait_ready().await {
                 Ok(()) => return Ok(driver),
                 Err(e) => last = e.to_string(),
@@ -80,14 +82,12 @@ impl Drop for Driver {
     }
 }
 
-/// Chromium inherits chromedriver's environment. Its crash handler double-forks out of the
-/// process group and names only its database, `$XDG_CONFIG_HOME/chromium/Crash Reports`: pointing
-/// the XDG directories into the browser's private directory makes teardown find it (and keeps
-/// the host's own config untouched).
-fn spawn(path: &Path, port: u16, home: &Path) -> Result<Driver> {
-    let child = Command::new(path)
-        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+/// Chromium inherits chromedriver's environment, which [`Confinement::command`] clears down to
+/// `PATH`, `HOME` and XDG directories inside the browser's private directory `home` (so
+/// teardown finds even the crash handler, and the host's own config stays untouched).
+fn spawn(path: &Path, port: u16, home: &Path, confine: &Confinement) -> Result<Driver> {
+    let child = confine
+        .command(path, home)
         .arg(format!("--port={port}"))
         .arg("--log-level=OFF")
         .stdin(Stdio::null())

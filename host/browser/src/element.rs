@@ -43,6 +43,17 @@ const TABLE_JS: &str = "function norm(s){return (s||'').replace(/\\s+/g,' ').tri
     var body=rows.filter(function(r){return r!==head&&!(t.tHead&&r.parentElement===t.tHead);});\
     return {headers:head?cells(head):[],rows:body.map(cells)};";
 
+/// Hides (`arguments[1]` true) or shows again the characters a control renders, keeping
+/// the page's own inline value of the property in an expando to put it back.
+const MASK_JS: &str = "var e=arguments[0],p='-webkit-text-security';\
+    if(!e.isConnected){return false;}\
+    if(arguments[1]){if(e.__pontMask===undefined){\
+      e.__pontMask=[e.style.getPropertyValue(p),e.style.getPropertyPriority(p)];}\
+      e.style.setProperty(p,'disc','important');}\
+    else if(e.__pontMask!==undefined){var m=e.__pontMask;delete e.__pontMask;\
+      if(m[0]){e.style.setProperty(p,m[0],m[1]);}else{e.style.removeProperty(p);}}\
+    return true;";
+
 /// An element found by a strict locator.
 #[derive(Debug)]
 pub struct Element {
@@ -135,7 +146,11 @@ impl Element {
     /// presence and enabledness are awaited).
     #[tracing::instrument(name = "browser.upload", skip_all)]
     pub async fn upload(&self, path: &Path) -> Result<()> {
-        let path = std::fs::canonicalize(path)?;
+        let path = self
+            .ctx
+            .staging
+            .stage(&std::fs::canonicalize(path)?)
+            .await?;
         self.ready(false).await?;
         if self.input_type().await? != "file" {
             return Err(BrowserError::Unsupported(format!(
@@ -148,6 +163,24 @@ impl Element {
             .await?;
         self.ctx.count_action();
         Ok(())
+    }
+
+    /// The WebDriver reference of the DOM node: finding the same node again, by any
+    /// locator, gives the same reference.
+    pub fn node_ref(&self) -> String {
+        self.el.element_id().to_string()
+    }
+
+    /// Renders the control's characters as dots (`on`), or as the page had them, for a
+    /// screenshot that must not show what was typed; the value itself is untouched. Returns
+    /// `false` when the node is no longer in the page (nothing of it shows).
+    pub async fn mask_text(&self, on: bool) -> Result<bool> {
+        let args = vec![self.el.to_json()?, json!(on)];
+        match self.el.handle().execute(MASK_JS, args).await {
+            Ok(ret) => Ok(ret.json().as_bool() == Some(true)),
+            Err(e) if is_stale(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Rendered text, as a user sees it.
@@ -228,6 +261,14 @@ impl Element {
             after_ms: timeout.as_millis() as u64,
         })
     }
+}
+
+fn is_stale(e: &thirtyfour::error::WebDriverError) -> bool {
+    matches!(
+        e.as_inner(),
+        thirtyfour::error::WebDriverErrorInner::StaleElementReference(_)
+            | thirtyfour::error::WebDriverErrorInner::NoSuchElement(_)
+    )
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {

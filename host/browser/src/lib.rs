@@ -22,6 +22,7 @@ mod locator;
 mod origin;
 mod procs;
 mod proxy;
+mod sandbox;
 mod session;
 
 pub use browser::{Browser, BrowserConfig, SessionOptions};
@@ -29,5 +30,5 @@ pub use element::{Element, TableData};
 pub use error::{BrowserError, Result};
 pub use locator::Locator;
 pub use origin::{AllowList, Decision, Origin, OriginPolicy};
-pub use proxy::{Proxy, ProxyEvent, ProxyEventSink, Traffic};
+pub use proxy::{Proxy, ProxyEvent, ProxyEventSink, Stopped, Traffic};
 pub use session::Session;

@@ -91,6 +91,15 @@ pub enum Decision {
 /// gate in here, so the proxy never holds its own notion of what is granted.
 pub trait OriginPolicy: Send + Sync {
     fn decide(&self, origin: &Origin) -> Decision;
+
+    /// Counts `bytes` the proxy is about to send to `origin` (an allowed one), or refuses them
+    /// with a reason, in which case none of them is sent. Called for each request (head and
+    /// body) and each chunk of a tunnel, so an origin's byte budget is enforced as the browser
+    /// sends rather than counted afterwards. The default has no budget.
+    fn charge(&self, origin: &Origin, bytes: u64) -> std::result::Result<(), String> {
+        let _ = (origin, bytes);
+        Ok(())
+    }
 }
 
 impl<F> OriginPolicy for F

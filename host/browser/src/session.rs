@@ -17,6 +17,7 @@ use crate::locator::{self, Locator};
 use crate::origin::{Decision, Origin, OriginPolicy};
 use crate::procs;
 use crate::proxy::{Proxy, Traffic};
+use crate::sandbox::Staging;
 
 /// Pause between two polls of a bounded wait.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
@@ -28,6 +29,8 @@ const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct Ctx {
     pub(crate) actions: AtomicU64,
     pub(crate) timeout: Duration,
+    /// Where files to upload are made readable to the browser's account.
+    pub(crate) staging: Staging,
 }
 
 impl Ctx {
@@ -43,6 +46,7 @@ pub(crate) struct SessionParts {
     pub(crate) profile: tempfile::TempDir,
     pub(crate) downloads: PathBuf,
     pub(crate) policy: Arc<dyn OriginPolicy>,
+    pub(crate) staging: Staging,
     pub(crate) stable_attr: String,
     pub(crate) timeout: Duration,
     pub(crate) slot: OwnedSemaphorePermit,
@@ -77,6 +81,7 @@ impl Session {
             ctx: Arc::new(Ctx {
                 actions: AtomicU64::new(0),
                 timeout: p.timeout,
+                staging: p.staging,
             }),
             policy: p.policy,
             stable_attr: p.stable_attr,

@@ -258,3 +258,60 @@ async fn a_session_above_the_cap_waits_for_a_free_one() {
     closer.await.unwrap();
     second.close().await;
 }
+
+/// Pids of live processes whose command line contains `needle`, with their command lines.
+fn processes_naming(needle: &str) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            (cmd.contains(needle) && alive(pid)).then_some((pid, cmd))
+        })
+        .collect()
+}
+
+/// The real uid of `pid`.
+fn uid_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// When the host is root, chromedriver and every Chromium process run as `nobody`, with
+/// Chromium's sandbox on and none of the host's environment (the test runner's `CARGO_*`
+/// and `NEXTEST_*` variables stand for the host's secrets and `PONT_*` settings).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_runs_unprivileged_sandboxed_with_a_scrubbed_environment() {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let chorus = sb.app_url(App::Chorus);
+    let b = browser().await;
+    let (s, _) = session(&b, &[&chorus]).await;
+    s.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+    let root = b.root_dir().to_string_lossy().into_owned();
+    let mut procs = processes_naming(&root);
+    let driver = b.driver_pid().unwrap_or_else(|| panic!("no driver pid"));
+    procs.push((driver, "chromedriver".into()));
+    assert!(procs.len() > 2, "chromium not found: {procs:?}");
+    let host_is_root = uid_of(std::process::id()) == Some(0);
+    for (pid, cmd) in &procs {
+        let Some(uid) = uid_of(*pid) else { continue };
+        if host_is_root {
+            assert_eq!(uid, 65534, "{pid} runs as {uid}: {cmd}");
+        }
+        assert!(!cmd.contains("--no-sandbox"), "{cmd}");
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let env = String::from_utf8_lossy(&env).replace('\0', "\n");
+        for leaked in ["CARGO", "NEXTEST", "PONT_", "RUST"] {
+            assert!(!env.contains(leaked), "{pid} has {leaked}* in {env}");
+        }
+    }
+    s.close().await;
+}

@@ -20,6 +20,7 @@
 use std::path::Path;
 
 use pont_ds::{ChampValue, Dossier, DossierFilter, DossierState, DsClient};
+use pont_policy::{Action, DsAction, EffectivePolicy, Gate};
 
 const PAIEMENT_HEADER: [&str; 8] = [
     "Date",
@@ -74,10 +75,23 @@ async fn en_instruction(client: &DsClient, demarche: i64) -> anyhow::Result<Vec<
         state: Some(DossierState::EnInstruction),
         ..DossierFilter::default()
     };
+    // pont-ds takes a permit for each request: this tool asks its own gate
+    // (DS reads of this démarche only, audited to a temporary file).
+    let audit = tempfile::tempdir()?;
+    let policy = EffectivePolicy::ds_only("robot-workbooks", &[demarche], &[DsAction::Read]);
+    let gate = Gate::for_tool("robot-workbooks", policy, &audit.path().join("audit.jsonl"))?;
+    let listing = Action::DsRead {
+        what: "dossiers",
+        demarche: Some(demarche),
+        dossier: None,
+    };
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = client.dossiers(demarche, &filter, after.as_deref()).await?;
+        let permit = gate.authorize(None, &listing)?;
+        let page = client
+            .dossiers(&permit, demarche, &filter, after.as_deref())
+            .await?;
         all.extend(page.items);
         if !page.has_next_page {
             return Ok(all);
@@ -105,11 +119,16 @@ fn write_base(path: &Path, dossiers: &[Dossier]) -> anyhow::Result<()> {
     }
     let mut row = 2u32;
     for (k, d) in dossiers.iter().enumerate() {
-        let (Some(ChampValue::Text(ej)), Some(ChampValue::Siret(e)), Some(ChampValue::Decimal(m))) = (
+        let (
+            Some(ChampValue::Text(ej) | ChampValue::Other(ej)),
+            Some(ChampValue::Siret(e)),
+            Some(ChampValue::Decimal(m)),
+        ) = (
             champ(d, "Numéro d’engagement juridique"),
             champ(d, "SIRET du bénéficiaire"),
             champ(d, "Montant à payer (€)"),
-        ) else {
+        )
+        else {
             continue;
         };
         if k % 5 == 4 {

@@ -72,7 +72,9 @@ fn draft(m: &Manifest, plugin: &Path, manifest: &Path, digest: &str) -> String {
     let _ = writeln!(
         t,
         "[plugin]\npath = {}\nmanifest = {}\n# The plugin as inspected now: a different one will not start.\nsha256 = \"{digest}\"\n\
-         # Keys whose signature you trust (minisign public key lines).\ntrusted-keys = []\n",
+         # Keys whose signature you trust (minisign public key lines), and/or\n\
+         # public key files (relative to this config), e.g. [\"publisher.pub\"].\n\
+         trusted-keys = []\ntrusted-key-files = []\n",
         q(&plugin.display().to_string()),
         q(&manifest.display().to_string())
     );
@@ -127,8 +129,10 @@ fn draft(m: &Manifest, plugin: &Path, manifest: &Path, digest: &str) -> String {
         );
         let _ = writeln!(
             t,
-            "# The secret `{secret}`: used by the host on the robot's behalf, never shown to it.\n\
-             [grant.secrets.{secret}]\nenv = \"{var}\"\n"
+            "# The secret `{secret}`: used by the host on the robot's behalf, never shown to it,\n\
+             # and only where listed: browser applications (grant.browser names) for fill-secret,\n\
+             # HTTP origins (of grant.http entries) for request headers.\n\
+             [grant.secrets.{secret}]\nenv = \"{var}\"\napps = []\norigins = []\n"
         );
     }
     let _ = writeln!(t, "[limits]");

@@ -49,6 +49,12 @@ pub(crate) fn keygen(secret: &Path, public: &Path) -> Result<Exit, Failure> {
         "for a robot config: trusted-keys = [\"{}\"]",
         sk.public().line()
     );
+    // Absolute: a config resolves relative paths against its own directory.
+    let public = std::fs::canonicalize(public).unwrap_or_else(|_| public.to_owned());
+    println!(
+        "or, naming the file: trusted-key-files = [{:?}]",
+        public.display().to_string()
+    );
     Ok(Exit::Ok)
 }
 
@@ -98,10 +104,7 @@ pub(crate) fn verify(
         );
     }
     for f in key_files {
-        trusted.push(
-            PublicKey::parse(&read(f)?)
-                .map_err(|e| Failure::new(Exit::Config, format!("{}: {e}", f.display())))?,
-        );
+        trusted.push(PublicKey::load(f).map_err(fail(Exit::Config))?);
     }
     if trusted.is_empty() {
         return Err(Failure::new(

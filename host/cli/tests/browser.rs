@@ -42,7 +42,12 @@ fn client(sb: &Sandbox) -> DsClient {
 /// The first seeded dossier of `demarche`.
 async fn first_dossier(sb: &Sandbox, demarche: i64) -> Dossier {
     let page = client(sb)
-        .dossiers(demarche, &DossierFilter::default(), None)
+        .dossiers(
+            &crate::common::ds_permits::listing(demarche),
+            demarche,
+            &DossierFilter::default(),
+            None,
+        )
         .await
         .unwrap();
     page.items.into_iter().next().expect("a seeded dossier")
@@ -71,7 +76,7 @@ fn config(env: &Env, sb: &Sandbox, sc: &Scenario<'_>) -> std::path::PathBuf {
          [grant.browser.cps]\norigin = \"{cps}\"\n\n\
          [grant.browser.actes]\norigin = \"{actes}\"\n\n\
          [grant.browser.page]\norigin = \"{page}\"\n\n\
-         [grant.secrets.cps-password]\nenv = \"{CPS_VAR}\"\n\n\
+         [grant.secrets.cps-password]\nenv = \"{CPS_VAR}\"\napps = [\"cps\"]\n\n\
          [limits]\nitem-timeout-secs = 120\n\n\
          [queue]\ndossiers = [{n}]\n\n[settings]\n{settings}",
         ds = sb.ds_url(),
@@ -334,7 +339,10 @@ async fn a_ds_attachment_is_uploaded_to_actes_byte_for_byte() {
     };
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("acte");
-    client(&sb).download(&files[0], &local).await.unwrap();
+    client(&sb)
+        .download(&crate::common::ds_permits::read(0), &files[0], &local)
+        .await
+        .unwrap();
     let expected = sha256_hex(&std::fs::read(&local).unwrap());
 
     let env = Env::new();

@@ -36,10 +36,18 @@ async fn world() -> (Sandbox, String, Vec<i64>) {
     let c = DsClient::builder(sb.ds_url(), "sandbox-rw-all")
         .build()
         .unwrap();
-    let dem = c.demarche(101).await.unwrap();
+    let dem = c
+        .demarche(&crate::common::ds_permits::listing(101), 101)
+        .await
+        .unwrap();
     let groupe = &dem.groupes[0];
     let page = c
-        .dossiers(101, &DossierFilter::default(), None)
+        .dossiers(
+            &crate::common::ds_permits::listing(101),
+            101,
+            &DossierFilter::default(),
+            None,
+        )
         .await
         .unwrap();
     let numbers = page
@@ -113,15 +121,10 @@ async fn a_robot_reads_and_accepts_dossiers_once_each() {
             "dossier {n}"
         );
     }
-    // The ledger's DS line matches what the simulator received: one item per applied
-    // mutation, and the bytes of the motivations it stored.
-    let received: usize = numbers
-        .iter()
-        .map(|n| {
-            let d = sb.world().dossier(*n).unwrap();
-            d.motivation.as_deref().map_or(0, str::len)
-        })
-        .sum();
+    // The ledger's DS line matches what the simulator received: one item per
+    // mutation request, and the bytes of their GraphQL bodies as they arrived.
+    let sent = common::robot_ds_bodies(&sb);
+    let received: u64 = sent.iter().map(|b| b.bytes).sum();
     let applied = sb
         .world()
         .mutation_log()
@@ -139,6 +142,7 @@ async fn a_robot_reads_and_accepts_dossiers_once_each() {
     assert!(received > 0);
     assert_eq!(ds_line["bytes"], received, "{ledger}");
     assert_eq!(ds_line["items"], applied, "{ledger}");
+    assert_eq!(sent.len(), applied, "one request per mutation: {sent:?}");
     // The token never reaches the journal, the audit log or the summary.
     for file in ["audit.jsonl", "journal.sqlite"] {
         let bytes = std::fs::read(env.path(file)).unwrap();
@@ -174,7 +178,10 @@ async fn an_ungranted_demarche_and_an_ungranted_action_are_denied_and_audited() 
         .unwrap()
         .to_string();
     assert!(
-        reason.starts_with("read: DsError::Denied") && reason.contains("not granted: démarche 101"),
+        // The robot hears what it would for a dossier that does not exist.
+        reason.starts_with("read: DsError::Denied")
+            && reason.contains("not found in the démarches granted to this robot")
+            && !reason.contains("démarche 101"),
         "{reason}"
     );
     let denied: Vec<_> = env
@@ -184,6 +191,15 @@ async fn an_ungranted_demarche_and_an_ungranted_action_are_denied_and_audited() 
         .collect();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0]["target"], format!("demarche:101/dossier:{n}"));
+    // The operator learns the real reason from the audit log.
+    assert!(
+        denied[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not granted: démarche 101"),
+        "{}",
+        denied[0]
+    );
 
     // A manifest that does not request `accepter`: the robot calls it anyway.
     let env = Env::new();

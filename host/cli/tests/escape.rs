@@ -166,7 +166,7 @@ fn setup(sb: &Sandbox, with_browser: bool) -> Setup {
          [grant.http.echo]\norigin = \"{echo}\"\n\n\
          [grant.http.by-name]\norigin = \"http://localhost:{echo_port}\"\n\n\
          [grant.browser.chorus]\norigin = \"{chorus}\"\n\n\
-         [grant.secrets.token]\nenv = \"{SECRET_VAR}\"\n\n\
+         [grant.secrets.token]\nenv = \"{SECRET_VAR}\"\norigins = [\"{echo}\"]\n\n\
          [grant.mounts.data]\npath = \"data\"\naccess = \"read-only\"\n\n\
          [grant.mounts.out]\npath = \"out\"\naccess = \"read-write\"\nquota-mb = 1\n\n\
          [limits]\nmemory-mb = 64\nitem-timeout-secs = 3\n\n\

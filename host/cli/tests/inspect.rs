@@ -157,6 +157,7 @@ fn grant_drafts_a_config_that_spells_out_every_request_and_grants_nothing_unfill
             "instructeur = \"\"",
             "instructeur = \"robot@example.gouv.fr\"",
         )
-        .replace("demarches = []", "demarches = [101]");
+        .replace("demarches = []", "demarches = [101]")
+        .replace("apps = []", "apps = [\"chorus\"]");
     pont_policy::RobotConfig::parse(&filled, &out).unwrap();
 }

@@ -186,7 +186,7 @@ fn a_signed_plugin_runs_and_one_signed_by_an_untrusted_key_does_not() {
         ran.json()["signature"]
             .as_str()
             .unwrap()
-            .starts_with("signed by trusted key")
+            .starts_with("signature verified: signed by trusted key")
     );
 
     // Another key signs: the config does not trust it.

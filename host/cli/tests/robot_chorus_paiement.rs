@@ -29,8 +29,9 @@ const REPORT_HEADER: [&str; 8] = [
 ];
 
 fn ej(d: &Dossier) -> String {
+    // An `EngagementJuridiqueChamp` (DS's own type) reaches the client as its text.
     match champ(d, "Numéro d’engagement juridique") {
-        ChampValue::Text(t) => t.clone(),
+        ChampValue::Text(t) | ChampValue::Other(t) => t.clone(),
         other => panic!("EJ champ: {other:?}"),
     }
 }
@@ -184,7 +185,10 @@ async fn payments_go_through_chorus_and_their_certificates_back_to_ds() {
         assert_eq!(item(&summary, d.number)["reason"], numero);
 
         // The certificate Chorus made is the one attached to the DS message.
-        let messages = client(&sb).messages(d.number).await.unwrap();
+        let messages = client(&sb)
+            .messages(&crate::common::ds_permits::read(d.number), d.number)
+            .await
+            .unwrap();
         let sent_back: Vec<_> = messages
             .iter()
             .filter(|m| !m.attachments.is_empty())
@@ -235,7 +239,10 @@ async fn payments_go_through_chorus_and_their_certificates_back_to_ds() {
             annotation(&after, "Certificat de paiement ajouté"),
             &ChampValue::Checkbox(true)
         );
-        let messages = client(&sb).messages(d.number).await.unwrap();
+        let messages = client(&sb)
+            .messages(&crate::common::ds_permits::read(d.number), d.number)
+            .await
+            .unwrap();
         assert!(messages.iter().all(|m| m.attachments.is_empty()));
     }
 

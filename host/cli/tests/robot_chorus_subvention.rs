@@ -18,7 +18,10 @@ const DEMARCHE: i64 = 101;
 /// Marks a dossier "Saisi dans Chorus" as an instructeur would by hand.
 async fn mark_entered(sb: &pont_sandbox::Sandbox, number: i64) {
     let c = client(sb);
-    let d = c.dossier(number).await.unwrap();
+    let d = c
+        .dossier(&crate::common::ds_permits::read(number), number)
+        .await
+        .unwrap();
     let id = d
         .annotations
         .iter()
@@ -28,13 +31,18 @@ async fn mark_entered(sb: &pont_sandbox::Sandbox, number: i64) {
         .clone();
     let instructeur = c
         .resolve_instructeur(
+            &crate::common::ds_permits::listing(DEMARCHE),
             DEMARCHE,
             &pont_sandbox::seed::robot_instructeur_email(DEMARCHE).unwrap(),
         )
         .await
         .unwrap();
-    let key = c.dossier_key(number).await.unwrap();
+    let key = c
+        .dossier_key(&crate::common::ds_permits::read(number), number)
+        .await
+        .unwrap();
     c.modifier_annotations(
+        &crate::common::ds_permits::act(pont_policy::DsAction::Annotations, key.number),
         &key,
         &instructeur,
         &[AnnotationInput {

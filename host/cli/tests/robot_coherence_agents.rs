@@ -186,7 +186,7 @@ async fn check_ds(sb: &Sandbox, verdicts: &BTreeMap<i64, BTreeSet<&str>>) {
         let ok = anomalies.is_empty();
         assert_eq!(rc::annotation(d, "Cohérent"), &ChampValue::YesNo(ok), "{n}");
         let mine: Vec<_> = client
-            .messages(*n)
+            .messages(&crate::common::ds_permits::read(*n), *n)
             .await
             .unwrap()
             .into_iter()

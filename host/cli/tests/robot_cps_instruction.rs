@@ -72,8 +72,8 @@ fn config(env: &Env, sb: &Sandbox) -> std::path::PathBuf {
          [grant.browser.cps]\norigin = \"{cps}\"\nstable-id = \"id\"\n\n\
          [grant.http.referentiel]\norigin = \"{referentiel}\"\n\n\
          [grant.mounts.interne]\npath = \"interne\"\naccess = \"read-only\"\n\n\
-         [grant.secrets.cps-password]\nenv = \"{CPS_VAR}\"\n\n\
-         [grant.secrets.referentiel-token]\nenv = \"{REF_VAR}\"\n\n\
+         [grant.secrets.cps-password]\nenv = \"{CPS_VAR}\"\napps = [\"cps\"]\n\n\
+         [grant.secrets.referentiel-token]\nenv = \"{REF_VAR}\"\norigins = [\"{referentiel}\"]\n\n\
          [limits]\nitem-timeout-secs = 120\n\n\
          [queue]\ndemarche = {DEMARCHE}\nstates = [\"en_construction\"]\n\n\
          [settings]\ncps = \"{cps}\"\nreferentiel = \"{referentiel}\"\n",

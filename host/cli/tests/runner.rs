@@ -501,7 +501,12 @@ async fn accepting_an_accepted_dossier_reaches_the_robot_as_a_typed_error() {
         .build()
         .unwrap();
     let page = client
-        .dossiers(DEMARCHE, &pont_ds::DossierFilter::default(), None)
+        .dossiers(
+            &crate::common::ds_permits::listing(DEMARCHE),
+            DEMARCHE,
+            &pont_ds::DossierFilter::default(),
+            None,
+        )
         .await
         .unwrap();
     let n = page.items[0].number;

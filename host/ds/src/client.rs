@@ -65,6 +65,8 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct DsClient {
     pub(crate) inner: Arc<Inner>,
+    /// Counts request bodies before they leave ([`DsClient::metered`]).
+    pub(crate) metering: crate::egress::Metering,
 }
 
 impl fmt::Debug for DsClient {
@@ -188,6 +190,7 @@ impl DsClientBuilder {
         };
         Ok(DsClient {
             inner: Arc::new(inner),
+            metering: crate::egress::Metering::default(),
         })
     }
 }

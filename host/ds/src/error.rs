@@ -87,6 +87,14 @@ pub enum DsError {
     /// The client was configured wrongly.
     #[error("configuration: {0}")]
     Config(String),
+    /// The permit handed over does not cover this call (a host bug): nothing
+    /// was sent.
+    #[error("not permitted: {0}")]
+    Unpermitted(String),
+    /// The caller's [`crate::EgressMeter`] refused the request (an egress
+    /// budget): nothing was sent.
+    #[error("denied: {0}")]
+    Denied(String),
 }
 
 impl DsError {
@@ -114,6 +122,8 @@ impl DsError {
             Self::Pagination(_) => "pagination",
             Self::Io(_) => "io",
             Self::Config(_) => "config",
+            Self::Unpermitted(_) => "unpermitted",
+            Self::Denied(_) => "denied",
         }
     }
 }

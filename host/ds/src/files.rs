@@ -85,11 +85,13 @@ impl DsClient {
     /// discards if never used, so it is retried like a query.
     pub async fn upload_file(
         &self,
+        permit: &pont_policy::Permit,
         dossier: &DossierKey,
         path: &Path,
         filename: &str,
         content_type: &str,
     ) -> Result<UploadedBlob, DsError> {
+        crate::permit::upload(permit, dossier)?;
         let (checksum, byte_size) = file_checksum(path).await?;
         let input = cdu::CreateDirectUploadInput {
             dossier_id: dossier.id.clone(),
@@ -130,6 +132,8 @@ impl DsClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Each attempt sends the whole file again: each is counted.
+            self.metering.check("upload", size)?;
             let file = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| io("open", e))?;
@@ -181,14 +185,25 @@ impl DsClient {
     /// ([`DsError::InvalidFile`]) or [`crate::DsLimits::max_download_bytes`]
     /// ([`DsError::Limit`]), so a lying storage cannot fill the disk. A
     /// declared size of 0 is read as unknown: only the cap applies.
-    pub async fn download(&self, file: &DsFile, dest: &Path) -> Result<u64, DsError> {
-        Ok(self.download_hashed(file, dest).await?.size)
+    pub async fn download(
+        &self,
+        permit: &pont_policy::Permit,
+        file: &DsFile,
+        dest: &Path,
+    ) -> Result<u64, DsError> {
+        Ok(self.download_hashed(permit, file, dest).await?.size)
     }
 
     /// [`DsClient::download`], also giving the SHA-256 of the bytes. Both
     /// hashes run on blocking threads fed as the chunks arrive, so hashing
     /// overlaps the transfer and the file is read only once, from the socket.
-    pub async fn download_hashed(&self, file: &DsFile, dest: &Path) -> Result<Downloaded, DsError> {
+    pub async fn download_hashed(
+        &self,
+        permit: &pont_policy::Permit,
+        file: &DsFile,
+        dest: &Path,
+    ) -> Result<Downloaded, DsError> {
+        crate::permit::download(permit)?;
         let part = part_path(dest);
         let cap = DownloadCap::new(file, &self.inner.limits)?;
         let retry = self.inner.retry;

@@ -15,11 +15,16 @@
 //!   (a download also up to the size DS declared), and a listing whose
 //!   cursors do not advance ends with [`DsError::Pagination`] ([`PageCursor`]).
 //!
+//! - Permits: every operation that reaches DS takes a [`pont_policy::Permit`]
+//!   from the policy gate and checks that it covers the démarche, dossier
+//!   and action at hand; without one the call does not compile.
+//!
 //! The token and payload values are never logged; each request gets a
 //! `ds.request` span with the operation name, attempt, status and duration.
 
 mod client;
 mod convert;
+mod egress;
 mod error;
 mod files;
 mod limiter;
@@ -31,10 +36,12 @@ mod mutations;
 /// model types; these are public for callers who need a raw operation.
 pub mod ops;
 mod paging;
+mod permit;
 mod queries;
 mod transport;
 
 pub use client::{DsClient, DsClientBuilder, RetryPolicy};
+pub use egress::EgressMeter;
 pub use error::{DsError, Intent, classify_payload_error, classify_top_level};
 pub use files::{Downloaded, UploadedBlob, file_checksum};
 pub use limiter::{Budget, RateLimiter};
@@ -44,15 +51,19 @@ pub use mutations::{Confirmation, Expectation, MutationReport, Transition};
 pub use paging::PageCursor;
 pub use queries::{DossierStatus, MAX_PAGE_SIZE};
 
+use pont_policy::Permit;
+
 impl DsClient {
     /// Passes a dossier en instruction.
     pub async fn passer_en_instruction(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         disable_notification: bool,
     ) -> Result<MutationReport, DsError> {
         self.change_state(
+            permit,
             dossier,
             instructeur,
             Transition::PasserEnInstruction,
@@ -64,6 +75,7 @@ impl DsClient {
     /// Accepts a dossier. `justificatif` is a `signedBlobId`.
     pub async fn accepter(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         motivation: Option<String>,
@@ -74,13 +86,14 @@ impl DsClient {
             motivation,
             justificatif,
         };
-        self.change_state(dossier, instructeur, t, disable_notification)
+        self.change_state(permit, dossier, instructeur, t, disable_notification)
             .await
     }
 
     /// Refuses a dossier.
     pub async fn refuser(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         motivation: String,
@@ -91,13 +104,14 @@ impl DsClient {
             motivation,
             justificatif,
         };
-        self.change_state(dossier, instructeur, t, disable_notification)
+        self.change_state(permit, dossier, instructeur, t, disable_notification)
             .await
     }
 
     /// Classes a dossier sans suite.
     pub async fn classer_sans_suite(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         motivation: String,
@@ -108,18 +122,20 @@ impl DsClient {
             motivation,
             justificatif,
         };
-        self.change_state(dossier, instructeur, t, disable_notification)
+        self.change_state(permit, dossier, instructeur, t, disable_notification)
             .await
     }
 
     /// Brings a decided dossier back en instruction.
     pub async fn repasser_en_instruction(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         disable_notification: bool,
     ) -> Result<MutationReport, DsError> {
         self.change_state(
+            permit,
             dossier,
             instructeur,
             Transition::RepasserEnInstruction,
@@ -131,11 +147,13 @@ impl DsClient {
     /// Sends a dossier back en construction.
     pub async fn repasser_en_construction(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         disable_notification: bool,
     ) -> Result<MutationReport, DsError> {
         self.change_state(
+            permit,
             dossier,
             instructeur,
             Transition::RepasserEnConstruction,

@@ -65,12 +65,14 @@ impl DsClient {
     /// applied.
     pub async fn envoyer_message(
         &self,
+        permit: &pont_policy::Permit,
         dossier: &DossierKey,
         instructeur: &str,
         body: &str,
         attachment: Option<&str>,
         correction: Option<CorrectionReason>,
     ) -> Result<MutationReport, DsError> {
+        crate::permit::mutation(permit, pont_policy::DsAction::Message, dossier)?;
         let started = SystemTime::now();
         let mut sends = 0;
         loop {
@@ -103,7 +105,7 @@ impl DsClient {
                 "answer lost"
             );
             let messages =
-                self.messages(dossier.number)
+                self.messages_of(dossier.number)
                     .await
                     .map_err(|e| DsError::OutcomeUnknown {
                         operation: "dossierEnvoyerMessage".into(),
@@ -135,10 +137,12 @@ impl DsClient {
     /// [`DsError::OutcomeUnknown`].
     pub async fn modifier_annotations(
         &self,
+        permit: &pont_policy::Permit,
         dossier: &DossierKey,
         instructeur: &str,
         annotations: &[AnnotationInput],
     ) -> Result<MutationReport, DsError> {
+        crate::permit::mutation(permit, pont_policy::DsAction::Annotations, dossier)?;
         let adds_rows = annotations
             .iter()
             .any(|a| matches!(a.value, AnnotationValue::AddRows(_)));

@@ -7,10 +7,13 @@
 //! ([`Expectation::is_met`]); it sends again only when it was not, and says
 //! which happened in [`MutationReport::confirmation`].
 
+use pont_policy::{DsAction, Permit};
+
 use crate::client::DsClient;
 use crate::error::{DsError, Intent, classify_payload_error};
 use crate::model::{DossierKey, DossierState};
 use crate::ops;
+use crate::permit;
 use crate::queries::DossierStatus;
 use crate::transport::SendError;
 
@@ -215,11 +218,13 @@ impl DsClient {
     /// [`DsClient::resolve_instructeur`]).
     pub async fn change_state(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
         transition: Transition,
         disable_notification: bool,
     ) -> Result<MutationReport, DsError> {
+        permit::mutation(permit, permit::transition_action(&transition), dossier)?;
         self.run(
             dossier,
             instructeur,
@@ -234,18 +239,22 @@ impl DsClient {
     /// Archives a terminated dossier.
     pub async fn archiver(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         instructeur: &str,
     ) -> Result<MutationReport, DsError> {
+        permit::mutation(permit, DsAction::Archiver, dossier)?;
         self.run(dossier, instructeur, Op::Archiver).await
     }
 
     /// Puts a label (by id) on a dossier.
     pub async fn ajouter_label(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         label_id: &str,
     ) -> Result<MutationReport, DsError> {
+        permit::mutation(permit, DsAction::Labels, dossier)?;
         self.run(
             dossier,
             "",
@@ -260,9 +269,11 @@ impl DsClient {
     /// Removes a label (by id) from a dossier.
     pub async fn supprimer_label(
         &self,
+        permit: &Permit,
         dossier: &DossierKey,
         label_id: &str,
     ) -> Result<MutationReport, DsError> {
+        permit::mutation(permit, DsAction::Labels, dossier)?;
         self.run(
             dossier,
             "",
@@ -279,10 +290,11 @@ impl DsClient {
     /// mutation again.
     pub async fn is_applied(
         &self,
+        permit: &Permit,
         number: i64,
         expectation: &Expectation,
     ) -> Result<bool, DsError> {
-        Ok(expectation.is_met(&self.dossier_status(number).await?))
+        Ok(expectation.is_met(&self.dossier_status(permit, number).await?))
     }
 
     async fn run(
@@ -313,13 +325,13 @@ impl DsClient {
                 reason,
                 "answer lost; re-reading the dossier"
             );
-            let status =
-                self.dossier_status(key.number)
-                    .await
-                    .map_err(|e| DsError::OutcomeUnknown {
-                        operation: op.name().to_string(),
-                        reason: format!("{reason}; re-read failed: {e}"),
-                    })?;
+            let status = self
+                .status_of(key.number)
+                .await
+                .map_err(|e| DsError::OutcomeUnknown {
+                    operation: op.name().to_string(),
+                    reason: format!("{reason}; re-read failed: {e}"),
+                })?;
             if expectation.is_met(&status) {
                 tracing::info!(
                     operation = op.name(),

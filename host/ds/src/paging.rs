@@ -117,6 +117,7 @@ impl DsClient {
     /// cursors do not move forward.
     pub async fn next_dossiers(
         &self,
+        permit: &pont_policy::Permit,
         demarche: i64,
         filter: &DossierFilter,
         cursor: &mut PageCursor,
@@ -124,7 +125,9 @@ impl DsClient {
         if cursor.is_finished() {
             return Ok(None);
         }
-        let page = self.dossiers(demarche, filter, cursor.after()).await?;
+        let page = self
+            .dossiers(permit, demarche, filter, cursor.after())
+            .await?;
         cursor.advance(&page)?;
         Ok(Some(page))
     }

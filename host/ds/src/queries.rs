@@ -1,5 +1,7 @@
 //! Read operations.
 
+use pont_policy::Permit;
+
 use crate::client::DsClient;
 use crate::error::DsError;
 use crate::model::{
@@ -7,6 +9,7 @@ use crate::model::{
 };
 use crate::ops;
 use crate::paging::check_page;
+use crate::permit;
 
 /// DS's page size cap.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -76,7 +79,8 @@ macro_rules! deleted_page {
 impl DsClient {
     /// A démarche: active revision's descriptors, groupes with their
     /// instructeurs, labels.
-    pub async fn demarche(&self, number: i64) -> Result<Demarche, DsError> {
+    pub async fn demarche(&self, permit: &Permit, number: i64) -> Result<Demarche, DsError> {
+        permit::demarche(permit, number)?;
         let data = self
             .query::<ops::GetDemarche>(ops::get_demarche::Variables { number })
             .await?;
@@ -85,8 +89,13 @@ impl DsClient {
 
     /// The id of the instructeur with this e-mail, found in the démarche's
     /// groupes instructeurs (mutations name the acting instructeur by id).
-    pub async fn resolve_instructeur(&self, demarche: i64, email: &str) -> Result<String, DsError> {
-        let d = self.demarche(demarche).await?;
+    pub async fn resolve_instructeur(
+        &self,
+        permit: &Permit,
+        demarche: i64,
+        email: &str,
+    ) -> Result<String, DsError> {
+        let d = self.demarche(permit, demarche).await?;
         d.instructeur_id(email)
             .map(str::to_string)
             .ok_or_else(|| DsError::InstructeurNotFound {
@@ -96,7 +105,8 @@ impl DsClient {
     }
 
     /// A dossier with its champs and annotations.
-    pub async fn dossier(&self, number: i64) -> Result<Dossier, DsError> {
+    pub async fn dossier(&self, permit: &Permit, number: i64) -> Result<Dossier, DsError> {
+        permit::dossier(permit, number)?;
         let data = self
             .query::<ops::GetDossier>(ops::get_dossier::Variables { number })
             .await?;
@@ -109,10 +119,12 @@ impl DsClient {
     /// is safer with [`DsClient::next_dossiers`], which also catches cycles.
     pub async fn dossiers(
         &self,
+        permit: &Permit,
         demarche: i64,
         filter: &DossierFilter,
         after: Option<&str>,
     ) -> Result<Page<Dossier>, DsError> {
+        permit::listing(permit, demarche)?;
         let vars = ops::dossiers_page::Variables {
             demarche,
             state: filter.state,
@@ -144,11 +156,13 @@ impl DsClient {
     /// One page of dossiers deleted since `since` (ISO 8601).
     pub async fn deleted_dossiers(
         &self,
+        permit: &Permit,
         demarche: i64,
         since: Option<&str>,
         after: Option<&str>,
         first: Option<u32>,
     ) -> Result<Page<DeletedDossier>, DsError> {
+        permit::listing(permit, demarche)?;
         deleted_page!(
             self,
             DeletedDossiers,
@@ -164,11 +178,13 @@ impl DsClient {
     /// One page of dossiers hidden and awaiting deletion since `since`.
     pub async fn pending_deleted_dossiers(
         &self,
+        permit: &Permit,
         demarche: i64,
         since: Option<&str>,
         after: Option<&str>,
         first: Option<u32>,
     ) -> Result<Page<DeletedDossier>, DsError> {
+        permit::listing(permit, demarche)?;
         deleted_page!(
             self,
             PendingDeletedDossiers,
@@ -182,7 +198,13 @@ impl DsClient {
     }
 
     /// The messages of a dossier.
-    pub async fn messages(&self, number: i64) -> Result<Vec<Message>, DsError> {
+    pub async fn messages(&self, permit: &Permit, number: i64) -> Result<Vec<Message>, DsError> {
+        permit::dossier(permit, number)?;
+        self.messages_of(number).await
+    }
+
+    /// The messages, for a caller that already checked its permit.
+    pub(crate) async fn messages_of(&self, number: i64) -> Result<Vec<Message>, DsError> {
         let data = self
             .query::<ops::DossierMessages>(ops::dossier_messages::Variables { number })
             .await?;
@@ -195,7 +217,17 @@ impl DsClient {
     }
 
     /// A light read of a dossier's state, archive flag and labels.
-    pub async fn dossier_status(&self, number: i64) -> Result<DossierStatus, DsError> {
+    pub async fn dossier_status(
+        &self,
+        permit: &Permit,
+        number: i64,
+    ) -> Result<DossierStatus, DsError> {
+        permit::dossier(permit, number)?;
+        self.status_of(number).await
+    }
+
+    /// The status, for a caller that already checked its permit.
+    pub(crate) async fn status_of(&self, number: i64) -> Result<DossierStatus, DsError> {
         let data = self
             .query::<ops::DossierStatus>(ops::dossier_status::Variables { number })
             .await?;
@@ -210,7 +242,7 @@ impl DsClient {
     }
 
     /// The key (global id and number) of a dossier, for mutations.
-    pub async fn dossier_key(&self, number: i64) -> Result<DossierKey, DsError> {
-        Ok(self.dossier_status(number).await?.key())
+    pub async fn dossier_key(&self, permit: &Permit, number: i64) -> Result<DossierKey, DsError> {
+        Ok(self.dossier_status(permit, number).await?.key())
     }
 }

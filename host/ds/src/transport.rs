@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use graphql_client::{GraphQLQuery, QueryBody, Response};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
@@ -200,12 +200,25 @@ impl DsClient {
         body: &QueryBody<Q::Variables>,
     ) -> Attempt<Q::ResponseData> {
         let inner = &self.inner;
+        // Serialised here, as `.json()` would, so the meter sees the exact
+        // bytes that leave before they do.
+        let payload = match serde_json::to_vec(body) {
+            Ok(p) => p,
+            Err(e) => return Attempt::Fatal(DsError::Decode(format!("request body: {e}"))),
+        };
+        if let Err(e) = self
+            .metering
+            .check(body.operation_name, payload.len() as u64)
+        {
+            return Attempt::Fatal(e);
+        }
         let request = inner
             .http
             .post(inner.endpoint.clone())
             .header(AUTHORIZATION, format!("Bearer {}", inner.token.0))
+            .header(CONTENT_TYPE, "application/json")
             .timeout(inner.timeout)
-            .json(body);
+            .body(payload);
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => return transport_failure(&e),

@@ -1,6 +1,8 @@
 //! The client against the DS simulator (`pont-sandbox`): real HTTP on
 //! loopback, DS's pagination, rate limit, faults, state machine and upload.
 
+mod permits;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -50,7 +52,12 @@ async fn read_all(c: &DsClient, demarche: i64) -> Vec<i64> {
             ..DossierFilter::default()
         };
         let page = c
-            .dossiers(demarche, &filter, after.as_deref())
+            .dossiers(
+                &permits::listing(demarche),
+                demarche,
+                &filter,
+                after.as_deref(),
+            )
             .await
             .unwrap();
         numbers.extend(page.items.iter().map(|d| d.number));
@@ -115,7 +122,10 @@ async fn a_read_finishes_through_faults_and_429_bursts_and_stays_under_budget() 
             first: Some(20),
             ..DossierFilter::default()
         };
-        let page = c.dossiers(102, &filter, after.as_deref()).await.unwrap();
+        let page = c
+            .dossiers(&permits::listing(102), 102, &filter, after.as_deref())
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|d| d.number));
         if !page.has_next_page {
             break;
@@ -151,7 +161,10 @@ async fn a_read_finishes_through_faults_and_429_bursts_and_stays_under_budget() 
             first: Some(10),
             ..DossierFilter::default()
         };
-        let page = c.dossiers(102, &filter, after.as_deref()).await.unwrap();
+        let page = c
+            .dossiers(&permits::listing(102), 102, &filter, after.as_deref())
+            .await
+            .unwrap();
         again.extend(page.items.iter().map(|d| d.number));
         if !page.has_next_page {
             break;
@@ -191,9 +204,17 @@ async fn en_instruction(
         })
         .unwrap();
     let c = client(sb, "sandbox-rw-all", roomy());
-    let d = c.demarche(demarche).await.unwrap();
+    let d = c
+        .demarche(&permits::listing(demarche), demarche)
+        .await
+        .unwrap();
     let page = c
-        .dossiers(demarche, &DossierFilter::default(), None)
+        .dossiers(
+            &permits::listing(demarche),
+            demarche,
+            &DossierFilter::default(),
+            None,
+        )
         .await
         .unwrap();
     let dossier = page.items.into_iter().next().unwrap();
@@ -221,7 +242,14 @@ async fn ds_refusals_come_back_as_typed_errors() {
     let (c, dossier, instructeur, stranger) = en_instruction(&sb, 103).await;
     let key = dossier.key();
     let err = c
-        .accepter(&key, &stranger, None, None, true)
+        .accepter(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &stranger,
+            None,
+            None,
+            true,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -230,17 +258,38 @@ async fn ds_refusals_come_back_as_typed_errors() {
     );
     let ro = client(&sb, "sandbox-ro-all", roomy());
     let err = ro
-        .accepter(&key, &instructeur, None, None, true)
+        .accepter(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &instructeur,
+            None,
+            None,
+            true,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::ReadOnlyToken(_)), "{err:?}");
     let done = c
-        .accepter(&key, &instructeur, Some("ok".into()), None, true)
+        .accepter(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &instructeur,
+            Some("ok".into()),
+            None,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(done.state, Some(DossierState::Accepte));
     let err = c
-        .accepter(&key, &instructeur, None, None, true)
+        .accepter(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &instructeur,
+            None,
+            None,
+            true,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::AlreadyInState(_)), "{err:?}");
@@ -262,10 +311,17 @@ async fn a_justificatif_uploaded_directly_reaches_the_dossier() {
     std::fs::write(&path, b"%PDF-1.4 decision de subvention").unwrap();
     let key = dossier.key();
     let blob = c
-        .upload_file(&key, &path, "decision.pdf", "application/pdf")
+        .upload_file(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &path,
+            "decision.pdf",
+            "application/pdf",
+        )
         .await
         .unwrap();
     c.refuser(
+        &permits::act(pont_policy::DsAction::Refuser, key.number),
         &key,
         &instructeur,
         "incomplet".into(),
@@ -293,7 +349,10 @@ async fn a_corrupted_attachment_is_rejected_and_nothing_is_left() {
     sb.world()
         .add_attachment(dossier.number, 300_000, false, Some("good.bin".into()))
         .unwrap();
-    let fresh = c.dossier(dossier.number).await.unwrap();
+    let fresh = c
+        .dossier(&permits::read(dossier.number), dossier.number)
+        .await
+        .unwrap();
     let files: Vec<DsFile> = fresh
         .champs
         .iter()
@@ -307,7 +366,7 @@ async fn a_corrupted_attachment_is_rejected_and_nothing_is_left() {
     let bad = files.iter().find(|f| f.filename == "bad.bin").unwrap();
     let good = files.iter().find(|f| f.filename == "good.bin").unwrap();
     let err = c
-        .download(bad, &dir.path().join("bad.bin"))
+        .download(&permits::read(0), bad, &dir.path().join("bad.bin"))
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::InvalidFile(_)), "{err:?}");
@@ -317,7 +376,7 @@ async fn a_corrupted_attachment_is_rejected_and_nothing_is_left() {
         "nothing left behind"
     );
     assert_eq!(
-        c.download(good, &dir.path().join("good.bin"))
+        c.download(&permits::read(0), good, &dir.path().join("good.bin"))
             .await
             .unwrap(),
         300_000

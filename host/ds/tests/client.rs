@@ -2,6 +2,8 @@
 
 mod common;
 
+mod permits;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -40,7 +42,10 @@ async fn pagination_follows_cursors() {
     };
     let (mut numbers, mut after) = (Vec::new(), None::<String>);
     loop {
-        let page = client.dossiers(7, &filter, after.as_deref()).await.unwrap();
+        let page = client
+            .dossiers(&permits::listing(7), 7, &filter, after.as_deref())
+            .await
+            .unwrap();
         numbers.extend(page.items.iter().map(|d| d.number));
         if !page.has_next_page {
             break;
@@ -82,7 +87,7 @@ async fn rate_limited_then_success() {
     .await;
     let client = mock.client("tok-429");
     let started = Instant::now();
-    let s = client.dossier_status(5).await.unwrap();
+    let s = client.dossier_status(&permits::read(5), 5).await.unwrap();
     assert_eq!(s.state, DossierState::EnConstruction);
     assert!(
         started.elapsed() >= Duration::from_millis(950),
@@ -116,7 +121,10 @@ async fn rate_limit_reset_header_is_honoured() {
     })
     .await;
     let started = Instant::now();
-    mock.client("tok-reset").dossier_status(5).await.unwrap();
+    mock.client("tok-reset")
+        .dossier_status(&permits::read(5), 5)
+        .await
+        .unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "waited {:?}",
@@ -135,7 +143,11 @@ async fn queries_retry_500s_and_dropped_connections() {
         _ => data(json!({ "dossier": dossier(9, "accepte") })),
     })
     .await;
-    let d = mock.client("tok-faults").dossier(9).await.unwrap();
+    let d = mock
+        .client("tok-faults")
+        .dossier(&permits::read(9), 9)
+        .await
+        .unwrap();
     assert_eq!(d.state, DossierState::Accepte);
     assert_eq!(mock.count("GetDossier"), 4);
 }
@@ -143,7 +155,11 @@ async fn queries_retry_500s_and_dropped_connections() {
 #[tokio::test]
 async fn queries_give_up_as_unavailable() {
     let mock = serve(|_| Reply::Status(503, vec![], vec![])).await;
-    let err = mock.client("tok-down").dossier(1).await.unwrap_err();
+    let err = mock
+        .client("tok-down")
+        .dossier(&permits::read(1), 1)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DsError::Unavailable(_)), "{err:?}");
     assert_eq!(mock.seen().len(), 4, "bounded attempts");
 }
@@ -162,7 +178,11 @@ async fn top_level_errors_are_typed() {
     ];
     for (body, kind) in cases {
         let mock = serve(move |_| Reply::Json(body.clone())).await;
-        let err = mock.client("tok-top").dossier(1).await.unwrap_err();
+        let err = mock
+            .client("tok-top")
+            .dossier(&permits::read(1), 1)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), kind, "{err:?}");
     }
     let mock = serve(|_| {
@@ -173,7 +193,11 @@ async fn top_level_errors_are_typed() {
         )
     })
     .await;
-    let err = mock.client("tok-401").dossier(1).await.unwrap_err();
+    let err = mock
+        .client("tok-401")
+        .dossier(&permits::read(1), 1)
+        .await
+        .unwrap_err();
     assert_eq!(err, DsError::TokenExpired("Token expired".into()));
     let mock = serve(|_| {
         Reply::Status(
@@ -183,7 +207,11 @@ async fn top_level_errors_are_typed() {
         )
     })
     .await;
-    let err = mock.client("tok-403").dossier(1).await.unwrap_err();
+    let err = mock
+        .client("tok-403")
+        .dossier(&permits::read(1), 1)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DsError::Forbidden(m) if m.contains("forbidden network")));
 }
 
@@ -201,7 +229,9 @@ async fn limiter_never_exceeds_budget() {
         // Clones share the budget.
         let c = client.clone();
         tasks.push(tokio::spawn(async move {
-            c.dossier_status(i).await.map(|s| s.number)
+            c.dossier_status(&permits::read(i), i)
+                .await
+                .map(|s| s.number)
         }));
     }
     for t in tasks {
@@ -244,17 +274,17 @@ async fn instructeur_resolution_by_email() {
     let client = mock.client("tok-instr");
     assert_eq!(
         client
-            .resolve_instructeur(7, "robot@x.gouv.fr")
+            .resolve_instructeur(&permits::listing(7), 7, "robot@x.gouv.fr")
             .await
             .unwrap(),
         "I-2"
     );
     let err = client
-        .resolve_instructeur(7, "absent@x.gouv.fr")
+        .resolve_instructeur(&permits::listing(7), 7, "absent@x.gouv.fr")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("absent@x.gouv.fr"), "{err}");
-    let d = client.demarche(7).await.unwrap();
+    let d = client.demarche(&permits::listing(7), 7).await.unwrap();
     assert_eq!(d.champ_descriptors[0].kind, "TextChampDescriptor");
     assert_eq!(d.champ_descriptors[1].options, vec!["DETR", "DSIL"]);
     assert!(d.champ_descriptors[1].other_option);
@@ -290,7 +320,13 @@ async fn direct_upload_puts_with_every_header() {
     };
     let blob = mock
         .client("tok-upload")
-        .upload_file(&key, &path, "certificat.pdf", "application/pdf")
+        .upload_file(
+            &permits::act(pont_policy::DsAction::Accepter, key.number),
+            &key,
+            &path,
+            "certificat.pdf",
+            "application/pdf",
+        )
         .await
         .unwrap();
     assert_eq!(blob.signed_blob_id, "signed-blob-1");
@@ -330,7 +366,7 @@ async fn download_checks_the_checksum() {
 
     let good = dir.path().join("good.bin");
     let size = client
-        .download(&file(b64_md5(&content)), &good)
+        .download(&permits::read(0), &file(b64_md5(&content)), &good)
         .await
         .unwrap();
     assert_eq!(size, content.len() as u64);
@@ -338,7 +374,7 @@ async fn download_checks_the_checksum() {
 
     let bad = dir.path().join("bad.bin");
     let err = client
-        .download(&file(b64_md5(b"something else")), &bad)
+        .download(&permits::read(0), &file(b64_md5(b"something else")), &bad)
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::InvalidFile(_)), "{err:?}");

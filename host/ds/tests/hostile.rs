@@ -3,6 +3,8 @@
 //! declared or declared 0. Each case must end with a clear error, quickly,
 //! without holding more than the configured limit.
 
+mod permits;
+
 use std::collections::HashSet;
 use std::future::Future;
 use std::path::Path;
@@ -75,7 +77,9 @@ fn ten_per_page() -> DossierFilter {
 async fn a_huge_answer_stops_at_the_default_cap_and_is_not_retried() {
     let sb = start().await;
     let c = client(&sb, DsLimits::default());
-    c.demarche(101).await.expect("an honest answer passes");
+    c.demarche(&permits::listing(101), 101)
+        .await
+        .expect("an honest answer passes");
     set_faults(
         &sb,
         Faults {
@@ -85,7 +89,9 @@ async fn a_huge_answer_stops_at_the_default_cap_and_is_not_retried() {
     );
     let before = requests(&sb);
     let started = Instant::now();
-    let err = bounded(c.demarche(101)).await.unwrap_err();
+    let err = bounded(c.demarche(&permits::listing(101), 101))
+        .await
+        .unwrap_err();
     assert!(matches!(err, DsError::Limit(_)), "{err:?}");
     assert!(err.to_string().contains("max_response_bytes"), "{err}");
     assert!(err.to_string().contains(&(32 * MIB).to_string()), "{err}");
@@ -104,7 +110,7 @@ async fn a_configured_cap_applies_to_every_answer() {
         },
     );
     assert_eq!(c.limits().max_response_bytes, 64 * 1024);
-    c.dossier_status(DOSSIER)
+    c.dossier_status(&permits::read(DOSSIER), DOSSIER)
         .await
         .expect("a small answer fits");
     set_faults(
@@ -114,7 +120,9 @@ async fn a_configured_cap_applies_to_every_answer() {
             ..Faults::default()
         },
     );
-    let err = bounded(c.dossier_status(DOSSIER)).await.unwrap_err();
+    let err = bounded(c.dossier_status(&permits::read(DOSSIER), DOSSIER))
+        .await
+        .unwrap_err();
     assert!(matches!(err, DsError::Limit(_)), "{err:?}");
 }
 
@@ -136,9 +144,10 @@ async fn an_honest_listing_reads_every_dossier_once() {
     let c = client(&sb, DsLimits::default());
     let mut cursor = c.page_cursor();
     let mut numbers = Vec::new();
-    while let Some(page) = bounded(c.next_dossiers(101, &ten_per_page(), &mut cursor))
-        .await
-        .unwrap()
+    while let Some(page) =
+        bounded(c.next_dossiers(&permits::listing(101), 101, &ten_per_page(), &mut cursor))
+            .await
+            .unwrap()
     {
         numbers.extend(page.items.iter().map(|d| d.number));
     }
@@ -154,7 +163,15 @@ async fn an_honest_listing_reads_every_dossier_once() {
 async fn naive_listing(c: &DsClient) -> (DsError, usize) {
     let mut after: Option<String> = None;
     for pages in 1..=50 {
-        match c.dossiers(101, &ten_per_page(), after.as_deref()).await {
+        match c
+            .dossiers(
+                &permits::listing(101),
+                101,
+                &ten_per_page(),
+                after.as_deref(),
+            )
+            .await
+        {
             Ok(page) => after = page.end_cursor,
             Err(e) => return (e, pages),
         }
@@ -180,7 +197,10 @@ async fn a_repeated_cursor_ends_the_listing_with_an_error() {
     let mut cursor = c.page_cursor();
     let err = bounded(async {
         loop {
-            if let Err(e) = c.next_dossiers(101, &ten_per_page(), &mut cursor).await {
+            if let Err(e) = c
+                .next_dossiers(&permits::listing(101), 101, &ten_per_page(), &mut cursor)
+                .await
+            {
                 return e;
             }
         }
@@ -204,7 +224,7 @@ async fn more_pages_without_a_cursor_end_the_listing_with_an_error() {
     assert!(matches!(err, DsError::Pagination(_)), "{err:?}");
     assert!(err.to_string().contains("endCursor is empty"), "{err}");
     assert_eq!(pages, 1);
-    let err = bounded(c.deleted_dossiers(101, None, None, Some(1)))
+    let err = bounded(c.deleted_dossiers(&permits::listing(101), 101, None, None, Some(1)))
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::Pagination(_)), "{err:?}");
@@ -225,7 +245,10 @@ async fn a_cursor_cycle_over_several_pages_is_caught_by_the_page_cursor() {
     let mut numbers = Vec::new();
     let err = bounded(async {
         loop {
-            match c.next_dossiers(101, &ten_per_page(), &mut cursor).await {
+            match c
+                .next_dossiers(&permits::listing(101), 101, &ten_per_page(), &mut cursor)
+                .await
+            {
                 Ok(Some(page)) => numbers.extend(page.items.iter().map(|d| d.number)),
                 Ok(None) => panic!("a cycling listing never finishes"),
                 Err(e) => return e,
@@ -252,9 +275,11 @@ async fn the_page_ceiling_stops_a_listing_that_never_ends() {
         },
     );
     let mut cursor = c.page_cursor();
-    let first = c.next_dossiers(101, &ten_per_page(), &mut cursor).await;
+    let first = c
+        .next_dossiers(&permits::listing(101), 101, &ten_per_page(), &mut cursor)
+        .await;
     assert_eq!(first.unwrap().unwrap().items.len(), 10);
-    let err = bounded(c.next_dossiers(101, &ten_per_page(), &mut cursor))
+    let err = bounded(c.next_dossiers(&permits::listing(101), 101, &ten_per_page(), &mut cursor))
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::Limit(_)), "{err:?}");
@@ -269,7 +294,7 @@ async fn lying_file(sb: &Sandbox, c: &DsClient, size: u64, lie: FileLie) -> DsFi
         ..AttachmentSpec::new(DOSSIER, size)
     };
     sb.world().attach_lying(&spec, lie).unwrap();
-    let d = c.dossier(DOSSIER).await.unwrap();
+    let d = c.dossier(&permits::read(DOSSIER), DOSSIER).await.unwrap();
     d.champs
         .iter()
         .filter_map(|ch| match &ch.value {
@@ -301,7 +326,7 @@ async fn refused(size: u64, lie: FileLie, limits: DsLimits) -> DsError {
     assert_eq!(Some(file.byte_size), lie.declared_size);
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let result = bounded(c.download(&file, &dir.path().join("out.bin"))).await;
+    let result = bounded(c.download(&permits::read(0), &file, &dir.path().join("out.bin"))).await;
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(empty(dir.path()), "nothing left behind");
     result.unwrap_err()
@@ -361,14 +386,16 @@ async fn a_file_declared_zero_under_the_cap_downloads_and_is_checksummed() {
     assert_eq!(file.byte_size, 0);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("out.bin");
-    let size = bounded(c.download(&file, &dest)).await.unwrap();
+    let size = bounded(c.download(&permits::read(0), &file, &dest))
+        .await
+        .unwrap();
     assert_eq!(size, 300_000);
     assert_eq!(std::fs::metadata(&dest).unwrap().len(), 300_000);
     let forged = DsFile {
         checksum: "1B2M2Y8AsgTpgAmY7PHvCg==".into(),
         ..file
     };
-    let err = bounded(c.download(&forged, &dir.path().join("forged.bin")))
+    let err = bounded(c.download(&permits::read(0), &forged, &dir.path().join("forged.bin")))
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::InvalidFile(_)), "{err:?}");
@@ -384,9 +411,16 @@ async fn a_huge_answer_to_a_mutation_leaves_its_outcome_unknown_not_failed() {
             ..DsLimits::default()
         },
     );
-    let key = c.dossier_key(DOSSIER).await.unwrap();
+    let key = c
+        .dossier_key(&permits::read(DOSSIER), DOSSIER)
+        .await
+        .unwrap();
     let instructeur = c
-        .resolve_instructeur(101, "agent1.g1.chorus-subvention@sandbox.gouv.fr")
+        .resolve_instructeur(
+            &permits::listing(101),
+            101,
+            "agent1.g1.chorus-subvention@sandbox.gouv.fr",
+        )
         .await
         .unwrap();
     set_faults(
@@ -396,9 +430,14 @@ async fn a_huge_answer_to_a_mutation_leaves_its_outcome_unknown_not_failed() {
             ..Faults::default()
         },
     );
-    let err = bounded(c.passer_en_instruction(&key, &instructeur, true))
-        .await
-        .unwrap_err();
+    let err = bounded(c.passer_en_instruction(
+        &permits::act(pont_policy::DsAction::PasserEnInstruction, key.number),
+        &key,
+        &instructeur,
+        true,
+    ))
+    .await
+    .unwrap_err();
     // DS may have applied it before answering too much: the caller must re-check.
     assert!(matches!(err, DsError::OutcomeUnknown { .. }), "{err:?}");
     assert!(err.to_string().contains("max_response_bytes"), "{err}");

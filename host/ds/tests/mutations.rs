@@ -2,6 +2,8 @@
 
 mod common;
 
+mod permits;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +43,14 @@ async fn applied_mutation_whose_answer_is_lost_is_not_resent() {
     .await;
     let client = mock.client("tok-lost");
     let report = client
-        .accepter(&key(), "I-1", Some("OK".into()), None, true)
+        .accepter(
+            &permits::act(pont_policy::DsAction::Accepter, key().number),
+            &key(),
+            "I-1",
+            Some("OK".into()),
+            None,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(report.confirmation, Confirmation::FoundApplied);
@@ -79,7 +88,12 @@ async fn mutation_lost_before_being_applied_is_sent_again() {
     .await;
     let report = mock
         .client("tok-resend")
-        .passer_en_instruction(&key(), "I-1", false)
+        .passer_en_instruction(
+            &permits::act(pont_policy::DsAction::PasserEnInstruction, key().number),
+            &key(),
+            "I-1",
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(report.confirmation, Confirmation::Answered);
@@ -97,7 +111,11 @@ async fn mutations_are_not_retried_on_server_errors_without_a_re_read() {
     .await;
     let report = mock
         .client("tok-500")
-        .archiver(&key(), "I-1")
+        .archiver(
+            &permits::act(pont_policy::DsAction::Archiver, key().number),
+            &key(),
+            "I-1",
+        )
         .await
         .unwrap();
     assert_eq!(report.confirmation, Confirmation::FoundApplied);
@@ -140,7 +158,14 @@ async fn payload_errors_are_typed() {
     for (message, kind) in cases {
         *answer.lock().unwrap() = message.to_string();
         let err = client
-            .accepter(&key(), "I-1", None, Some("blob".into()), false)
+            .accepter(
+                &permits::act(pont_policy::DsAction::Accepter, key().number),
+                &key(),
+                "I-1",
+                None,
+                Some("blob".into()),
+                false,
+            )
             .await
             .unwrap_err();
         assert_eq!(err.kind(), kind, "{message}: {err:?}");
@@ -151,7 +176,14 @@ async fn payload_errors_are_typed() {
     }
     *answer.lock().unwrap() = "Le dossier est déjà accepté".to_string();
     let err = client
-        .refuser(&key(), "I-1", "non".into(), None, false)
+        .refuser(
+            &permits::act(pont_policy::DsAction::Refuser, key().number),
+            &key(),
+            "I-1",
+            "non".into(),
+            None,
+            false,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -175,7 +207,11 @@ async fn unknown_mutation_target_is_not_found() {
     .await;
     let err = mock
         .client("tok-nf")
-        .archiver(&key(), "I-1")
+        .archiver(
+            &permits::act(pont_policy::DsAction::Archiver, key().number),
+            &key(),
+            "I-1",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, DsError::NotFound(_)), "{err:?}");
@@ -195,7 +231,12 @@ async fn annotations_ignored_by_ds_are_reported() {
         value: AnnotationValue::Text("EJ-1".into()),
     }];
     client
-        .modifier_annotations(&key(), "I-1", &ok)
+        .modifier_annotations(
+            &permits::act(pont_policy::DsAction::Annotations, key().number),
+            &key(),
+            "I-1",
+            &ok,
+        )
         .await
         .unwrap();
     let sent = &mock.seen()[0].vars["input"]["annotations"][0];
@@ -215,7 +256,12 @@ async fn annotations_ignored_by_ds_are_reported() {
         },
     ];
     let err = client
-        .modifier_annotations(&key(), "I-1", &two)
+        .modifier_annotations(
+            &permits::act(pont_policy::DsAction::Annotations, key().number),
+            &key(),
+            "I-1",
+            &two,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -246,6 +292,7 @@ async fn message_found_after_lost_answer_is_not_resent() {
     let client = mock.client("tok-msg");
     let report = client
         .envoyer_message(
+            &permits::act(pont_policy::DsAction::Message, key().number),
             &key(),
             "I-1",
             "Merci de compléter",
@@ -260,7 +307,7 @@ async fn message_found_after_lost_answer_is_not_resent() {
         mock.seen()[0].vars["input"]["correction"],
         json!("incomplete")
     );
-    let messages = client.messages(42).await.unwrap();
+    let messages = client.messages(&permits::read(42), 42).await.unwrap();
     assert_eq!(
         messages[0].correction.as_ref().map(|c| c.reason),
         Some(CorrectionReason::Incomplete)
@@ -276,11 +323,19 @@ async fn labels_and_applied_checks() {
     })
     .await;
     let client = mock.client("tok-label");
-    let report = client.ajouter_label(&key(), "L-1").await.unwrap();
+    let report = client
+        .ajouter_label(
+            &permits::act(pont_policy::DsAction::Labels, key().number),
+            &key(),
+            "L-1",
+        )
+        .await
+        .unwrap();
     assert_eq!(report.confirmation, Confirmation::FoundApplied);
     assert!(
         client
             .is_applied(
+                &permits::read(42),
                 42,
                 &Expectation::Label {
                     id: "L-1".into(),
@@ -292,7 +347,11 @@ async fn labels_and_applied_checks() {
     );
     assert!(
         !client
-            .is_applied(42, &Expectation::State(DossierState::Accepte))
+            .is_applied(
+                &permits::read(42),
+                42,
+                &Expectation::State(DossierState::Accepte)
+            )
             .await
             .unwrap()
     );

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::clip::{AUDIT_TEXT_MAX, clip_owned};
 use crate::error::PolicyError;
 
 /// The `prev` of the first record of a file.
@@ -177,10 +178,11 @@ impl AuditLog {
             plugin: r.plugin.to_string(),
             item: r.item,
             capability: r.capability.to_string(),
-            action: r.action,
-            target: r.target,
+            // Robot-chosen text is bounded here, the one place records are made.
+            action: clip_owned(r.action, AUDIT_TEXT_MAX),
+            target: clip_owned(r.target, AUDIT_TEXT_MAX),
             decision: r.decision,
-            reason: r.reason,
+            reason: r.reason.map(|t| clip_owned(t, AUDIT_TEXT_MAX)),
             bytes: r.bytes,
             prev: self.last_hash.clone(),
         };

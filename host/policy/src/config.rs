@@ -14,12 +14,18 @@ use crate::manifest::check_label;
 use crate::origin::Origin;
 use crate::toml_error;
 
+mod limits;
 mod queue;
+mod secrets;
 
+use limits::RawLimits;
+pub use limits::{DsLimitSettings, Limits, SheetLimitSettings};
 pub use queue::{
     DS_STATES, QueueConfig, QueueOrder, ReportConfig, Reprocess, RetryPolicy, WaitPolicy,
 };
 use queue::{RawQueue, RawReport};
+use secrets::RawSecretGrant;
+pub use secrets::SecretGrant;
 
 const WHAT: &str = "robot config";
 
@@ -52,6 +58,8 @@ struct RawPlugin {
     sha256: Option<String>,
     #[serde(default)]
     trusted_keys: Vec<String>,
+    #[serde(default)]
+    trusted_key_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +86,7 @@ struct RawGrant {
     #[serde(default)]
     mounts: BTreeMap<String, RawMountGrant>,
     #[serde(default)]
-    secrets: BTreeMap<String, RawSecretSource>,
+    secrets: BTreeMap<String, RawSecretGrant>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,14 +122,6 @@ struct RawMountGrant {
 struct RawSecretSource {
     env: Option<String>,
     file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawLimits {
-    memory_mb: Option<u32>,
-    item_timeout_secs: Option<u32>,
-    run_timeout_secs: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,24 +192,6 @@ pub struct MountGrant {
     pub quota_bytes: Option<u64>,
 }
 
-/// Limits the host enforces on the robot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub memory_mb: u32,
-    pub item_timeout_secs: u32,
-    pub run_timeout_secs: Option<u32>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            memory_mb: 128,
-            item_timeout_secs: 300,
-            run_timeout_secs: None,
-        }
-    }
-}
-
 /// Files the host writes for this robot.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -230,6 +212,10 @@ pub struct RobotConfig {
     /// Public keys (minisign's base64 line) whose signatures the operator
     /// trusts; checked by the runtime with `pont-trust`.
     pub trusted_keys: Vec<String>,
+    /// Public key files (minisign's format) whose signatures the operator
+    /// trusts, resolved against the config's directory. Read at each run, so
+    /// a publisher's key can be distributed as a file instead of pasted in.
+    pub trusted_key_files: Vec<PathBuf>,
     pub ds: Option<DsSettings>,
     pub grant_log: bool,
     pub grant_state: bool,
@@ -238,7 +224,7 @@ pub struct RobotConfig {
     pub grant_browser: BTreeMap<String, BrowserGrant>,
     pub grant_http: BTreeMap<String, OriginGrant>,
     pub grant_mounts: BTreeMap<String, MountGrant>,
-    pub grant_secrets: BTreeMap<String, SecretSource>,
+    pub grant_secrets: BTreeMap<String, SecretGrant>,
     pub limits: Limits,
     pub paths: Paths,
     pub queue: QueueConfig,
@@ -320,6 +306,7 @@ impl Validator<'_> {
         let queue = self.queue(raw.queue, &demarches)?;
         let grant_mounts = self.mounts(grant.mounts)?;
         let grant_http = self.http(grant.http)?;
+        let grant_browser = self.browser(grant.browser)?;
         let budgets = self.budgets(raw.budgets, &grant_mounts)?;
         Ok(RobotConfig {
             path: self.path.to_owned(),
@@ -327,15 +314,21 @@ impl Validator<'_> {
             manifest,
             sha256,
             trusted_keys: self.trusted_keys(raw.plugin.trusted_keys)?,
+            trusted_key_files: raw
+                .plugin
+                .trusted_key_files
+                .iter()
+                .map(|p| self.resolve(p))
+                .collect(),
             ds,
             grant_log: grant.log,
             grant_state: grant.state,
             grant_ds_demarches: demarches,
             grant_ds_actions: actions,
-            grant_browser: self.browser(grant.browser)?,
+            grant_secrets: self.secrets(grant.secrets, &grant_browser, &grant_http)?,
+            grant_browser,
             grant_http,
             grant_mounts,
-            grant_secrets: self.secrets(grant.secrets)?,
             limits: self.limits(raw.limits)?,
             paths: Paths {
                 journal: self.resolve(&raw.paths.journal),
@@ -349,9 +342,9 @@ impl Validator<'_> {
         })
     }
 
-    /// `[budgets]` keys are `ds`, `mount.<granted mount>` or an origin; the
-    /// values are byte counts. Origins are normalised so they compare with
-    /// the origins requests go to.
+    /// `[budgets]` keys are `ds`, `mount.<granted mount>` or an origin (HTTP
+    /// or browser: one budget per origin); the values are byte counts.
+    /// Origins are normalised so they compare with the origins requests go to.
     fn budgets(
         &self,
         raw: BTreeMap<String, u64>,
@@ -510,44 +503,12 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn secrets(
-        &self,
-        raw: BTreeMap<String, RawSecretSource>,
-    ) -> Result<BTreeMap<String, SecretSource>, PolicyError> {
-        let mut out = BTreeMap::new();
-        for (name, s) in raw {
-            let key = format!("grant.secrets.{name}");
-            self.label(&key, &name)?;
-            out.insert(name, self.secret_source(&key, s)?);
-        }
-        Ok(out)
-    }
-
     fn secret_source(&self, key: &str, s: RawSecretSource) -> Result<SecretSource, PolicyError> {
         match (s.env, s.file) {
             (Some(env), None) if !env.is_empty() => Ok(SecretSource::Env(env)),
             (None, Some(file)) => Ok(SecretSource::File(self.resolve(&file))),
             _ => Err(self.err(key, "give exactly one of `env` or `file`")),
         }
-    }
-
-    fn limits(&self, raw: RawLimits) -> Result<Limits, PolicyError> {
-        let d = Limits::default();
-        let limits = Limits {
-            memory_mb: raw.memory_mb.unwrap_or(d.memory_mb),
-            item_timeout_secs: raw.item_timeout_secs.unwrap_or(d.item_timeout_secs),
-            run_timeout_secs: raw.run_timeout_secs,
-        };
-        if limits.memory_mb == 0 || limits.memory_mb > 4096 {
-            return Err(self.err("limits.memory-mb", "must be between 1 and 4096"));
-        }
-        if limits.item_timeout_secs == 0 {
-            return Err(self.err("limits.item-timeout-secs", "must be at least 1"));
-        }
-        if limits.run_timeout_secs == Some(0) {
-            return Err(self.err("limits.run-timeout-secs", "must be at least 1"));
-        }
-        Ok(limits)
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::{
-    BrowserGrant, Limits, MountAccess, MountGrant, OriginGrant, RobotConfig, SecretSource,
+    BrowserGrant, Limits, MountAccess, MountGrant, OriginGrant, RobotConfig, SecretGrant,
 };
 use crate::error::PolicyError;
 use crate::gate::DsAction;
@@ -98,7 +98,8 @@ pub struct EffectivePolicy {
     pub http: BTreeMap<String, OriginGrant>,
     /// Mounts with the access the robot asked for (never more than granted).
     pub mounts: BTreeMap<String, MountGrant>,
-    pub secrets: BTreeMap<String, SecretSource>,
+    /// Secrets with the destinations each may be sent to.
+    pub secrets: BTreeMap<String, SecretGrant>,
     pub limits: Limits,
     /// Egress budgets of the robot config (see [`RobotConfig::budgets`]).
     pub budgets: BTreeMap<String, u64>,

@@ -1,14 +1,22 @@
 //! The gate: the one door every capability call passes. Backends take a
-//! `&Permit`, and only [`Gate::authorize`] can make one, so a capability that
-//! skips the gate does not compile. Every decision is audited; if the audit
-//! record cannot be written the call is denied (fail closed).
+//! `&Permit` scoped to what was decided ([`crate::Scope`]), and only
+//! [`Gate::authorize`] can make one, so a capability that skips the gate does
+//! not compile. Every decision is audited; if the audit record cannot be
+//! written the call is denied (fail closed).
 
 use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditLog, Decision, NewRecord};
-use crate::budget::Budgets;
+use crate::budget::Meter;
 use crate::effective::EffectivePolicy;
 use crate::origin::Origin;
+use crate::permit::Permit;
+
+mod limit;
+mod meter;
+mod secrets;
+
+pub use secrets::SecretSink;
 
 /// The DS actions a manifest can request and a config can grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +104,12 @@ pub enum Action<'a> {
         demarche: Option<i64>,
         dossier: Option<i64>,
     },
+    /// Learning which démarche a dossier is in, to decide `action` on it:
+    /// allowed when `action` is granted at all, before anything is read.
+    DsLocate {
+        action: DsAction,
+        dossier: i64,
+    },
     DsMutate {
         action: DsAction,
         demarche: i64,
@@ -129,9 +143,11 @@ pub enum Action<'a> {
         method: &'a str,
         bytes: u64,
     },
+    /// A secret about to be sent (or read back); `sink` says where, for the
+    /// binding of `[grant.secrets.NAME]`.
     SecretUse {
         name: &'a str,
-        purpose: &'a str,
+        sink: SecretSink<'a>,
     },
     /// Anything a capability does not offer yet: always denied, still audited.
     Unsupported {
@@ -148,7 +164,7 @@ impl Action<'_> {
             | Self::StateSet { .. }
             | Self::StateDelete { .. }
             | Self::StateKeys { .. } => "state",
-            Self::DsRead { .. } | Self::DsMutate { .. } => "ds",
+            Self::DsRead { .. } | Self::DsLocate { .. } | Self::DsMutate { .. } => "ds",
             Self::MountOpen { .. } | Self::FileRead { .. } | Self::FileWrite { .. } => "files",
             Self::BrowserOpen { .. } | Self::BrowserGoto { .. } => "browser",
             Self::HttpRequest { .. } => "http",
@@ -166,6 +182,7 @@ impl Action<'_> {
             Self::StateDelete { .. } => "delete".into(),
             Self::StateKeys { .. } => "keys".into(),
             Self::DsRead { what, .. } => format!("read.{what}"),
+            Self::DsLocate { action, .. } => format!("locate.{}", action.as_str()),
             Self::DsMutate { action, .. } => action.as_str().into(),
             Self::MountOpen { .. } => "open".into(),
             Self::FileRead { .. } => "read".into(),
@@ -173,7 +190,7 @@ impl Action<'_> {
             Self::BrowserOpen { .. } => "open".into(),
             Self::BrowserGoto { .. } => "goto".into(),
             Self::HttpRequest { method, .. } => method.to_ascii_uppercase(),
-            Self::SecretUse { purpose, .. } => format!("use.{purpose}"),
+            Self::SecretUse { sink, .. } => sink.action(),
             Self::Unsupported {
                 capability,
                 operation,
@@ -192,6 +209,7 @@ impl Action<'_> {
             Self::DsRead {
                 demarche, dossier, ..
             } => ds_target(*demarche, *dossier),
+            Self::DsLocate { dossier, .. } => ds_target(None, Some(*dossier)),
             Self::DsMutate {
                 demarche, dossier, ..
             } => ds_target(Some(*demarche), Some(*dossier)),
@@ -201,12 +219,12 @@ impl Action<'_> {
             }
             Self::BrowserOpen { app } => (*app).into(),
             Self::BrowserGoto { origin } | Self::HttpRequest { origin, .. } => origin.to_string(),
-            Self::SecretUse { name, .. } => (*name).into(),
+            Self::SecretUse { name, sink } => sink.target(name),
             Self::Unsupported { .. } => String::new(),
         }
     }
 
-    fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         match self {
             Self::Evidence { bytes, .. }
             | Self::StateSet { bytes, .. }
@@ -224,28 +242,6 @@ fn ds_target(demarche: Option<i64>, dossier: Option<i64>) -> String {
         (Some(d), None) => format!("demarche:{d}"),
         (None, Some(n)) => format!("dossier:{n}"),
         (None, None) => String::new(),
-    }
-}
-
-/// Proof that the gate allowed one call. Only the gate makes these; it is not
-/// `Clone`, so a permit cannot be kept and reused for something else.
-#[derive(Debug)]
-pub struct Permit {
-    capability: &'static str,
-    action: String,
-    _sealed: Sealed,
-}
-
-#[derive(Debug)]
-struct Sealed;
-
-impl Permit {
-    pub fn capability(&self) -> &'static str {
-        self.capability
-    }
-
-    pub fn action(&self) -> &str {
-        &self.action
     }
 }
 
@@ -271,13 +267,14 @@ pub struct Gate {
     policy: Arc<EffectivePolicy>,
     ctx: Arc<RunContext>,
     audit: Arc<Mutex<AuditLog>>,
-    budgets: Arc<Budgets>,
+    /// Counts egress against `[budgets]` and into the ledger ([`crate::budget`]).
+    meter: Arc<Meter>,
 }
 
 impl Gate {
     pub fn new(policy: EffectivePolicy, ctx: RunContext, audit: AuditLog) -> Self {
         Self {
-            budgets: Arc::new(Budgets::new(policy.budgets.clone())),
+            meter: Arc::new(Meter::new(policy.budgets.clone(), None)),
             policy: Arc::new(policy),
             ctx: Arc::new(ctx),
             audit: Arc::new(Mutex::new(audit)),
@@ -295,14 +292,12 @@ impl Gate {
     /// Decide one call made while handling `item` (a dossier number, or `None`
     /// outside items), audit the decision, and return a permit or the reason.
     pub fn authorize(&self, item: Option<i64>, action: &Action<'_>) -> Result<Permit, Denied> {
-        let verdict = self.decide(action).and_then(|()| self.charge(action));
+        // A reason may quote a robot-chosen name: bounded like the audit's copy.
+        let verdict = (self.decide(action).and_then(|()| self.charge(action)))
+            .map_err(|r| crate::clip::clip_owned(r, crate::clip::AUDIT_TEXT_MAX));
         self.audit_decision(item, action, verdict.as_ref().err().cloned())?;
         match verdict {
-            Ok(()) => Ok(Permit {
-                capability: action.capability(),
-                action: action.name(),
-                _sealed: Sealed,
-            }),
+            Ok(()) => Ok(Permit::new(action.capability(), action.name(), action)),
             Err(reason) => Err(Denied { reason }),
         }
     }
@@ -345,6 +340,11 @@ impl Gate {
             reason: refusal,
             bytes: action.bytes(),
         };
+        self.write_record(record)
+    }
+
+    /// Append one record; one that cannot be written is a denial.
+    fn write_record(&self, record: NewRecord<'_>) -> Result<(), Denied> {
         let written = match self.audit.lock() {
             Ok(mut log) => log.append(record).map_err(|e| e.to_string()),
             Err(_) => Err("audit log lock poisoned".to_string()),
@@ -373,8 +373,8 @@ impl Gate {
     /// Charge an allowed call's outgoing bytes to its destination's budget.
     fn charge(&self, action: &Action<'_>) -> Result<(), String> {
         let bytes = action.bytes();
-        match crate::budget::destination(action) {
-            Some(dest) if bytes > 0 => self.budgets.charge(&dest, bytes),
+        match crate::budget::egress(action) {
+            Some(to) if bytes > 0 => self.meter.charge(&to, bytes),
             _ => Ok(()),
         }
     }
@@ -410,6 +410,10 @@ impl Gate {
                 )?;
                 self.demarche(Some(demarche))
             }
+            Action::DsLocate { action, .. } => need(
+                p.ds_actions.contains(&action),
+                format!("DS action `{}`", action.as_str()),
+            ),
             Action::MountOpen { mount } => {
                 need(p.mounts.contains_key(mount), format!("mount `{mount}`"))
             }
@@ -439,9 +443,7 @@ impl Gate {
                 p.http.values().any(|h| &h.origin == origin),
                 format!("HTTP origin {origin}"),
             ),
-            Action::SecretUse { name, .. } => {
-                need(p.secrets.contains_key(name), format!("secret `{name}`"))
-            }
+            Action::SecretUse { name, sink } => secrets::decide(p, name, sink),
             Action::Unsupported {
                 capability,
                 operation,

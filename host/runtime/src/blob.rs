@@ -15,6 +15,8 @@ use crate::bindings::pont::robot::types::{BlobInfo, Provenance};
 pub struct BlobEntry {
     path: PathBuf,
     info: BlobInfo,
+    /// The run's spool bytes this blob holds, given back when it is dropped.
+    hold: Option<crate::limits::SpoolHold>,
 }
 
 impl BlobEntry {
@@ -39,6 +41,7 @@ impl BlobEntry {
                 file_name: file_name.to_string(),
                 source,
             },
+            hold: None,
         })
     }
 
@@ -71,6 +74,7 @@ impl BlobEntry {
                 file_name: file_name.to_string(),
                 source,
             },
+            hold: None,
         })
     }
 
@@ -104,6 +108,7 @@ impl BlobEntry {
                 file_name: file_name.to_string(),
                 source,
             },
+            hold: None,
         })
     }
 
@@ -126,7 +131,14 @@ impl BlobEntry {
                 file_name: file_name.to_string(),
                 source,
             },
+            hold: None,
         }
+    }
+
+    /// Charge this blob to the run's spool (see [`crate::limits::RunLimits`]).
+    pub(crate) fn with_hold(mut self, hold: crate::limits::SpoolHold) -> Self {
+        self.hold = Some(hold);
+        self
     }
 
     pub fn info(&self) -> &BlobInfo {

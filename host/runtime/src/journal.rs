@@ -13,10 +13,12 @@ mod history;
 mod queue;
 mod schema;
 mod seal;
+mod state_limits;
 
 pub use history::AttemptRow;
 pub use queue::{Claim, LedgerRow, MutationAt, MutationRecord, QueueEntry, QueueStatus, RunRow};
 pub use seal::{JournalSealBook, JournalSeals};
+pub(crate) use state_limits::{StateBounds, StateSet};
 
 /// Handle to the journal, shared by the runner and the capability glue.
 #[derive(Clone, Debug)]

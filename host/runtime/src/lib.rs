@@ -7,6 +7,7 @@
 pub mod bindings;
 mod blob;
 mod capabilities;
+mod egress;
 mod engine;
 mod error;
 mod inspect;

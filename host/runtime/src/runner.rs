@@ -197,7 +197,13 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         robot: robot.clone(),
         plugin_digest: p.digest.clone(),
     };
-    let gate = Gate::new(p.policy.clone(), ctx, audit);
+    // Budgets and the ledger are one count, kept by the gate's meter.
+    let ledger = crate::egress::JournalLedger::new(
+        journal.clone(),
+        run_id.clone(),
+        p.config.ds.as_ref().map(|d| d.endpoint.as_str()),
+    );
+    let gate = Gate::new(p.policy.clone(), ctx, audit).with_ledger(Arc::new(ledger));
     journal
         .start_run(&run_id, &robot, &p.digest, &p.config.path.to_string_lossy())
         .map_err(journal_err)?;
@@ -216,6 +222,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         mounts: crate::capabilities::files::open_mounts(&p.policy, &p.config.path)?,
         browser: crate::capabilities::browser::BrowserRun::new(spool.path()),
         http: crate::capabilities::http::HttpEgress::new().map_err(RuntimeError::Fatal)?,
+        limits: crate::limits::RunLimits::new(p.policy.limits),
     });
     let settings: item::Settings = Arc::new(p.config.settings.clone().into_iter().collect());
     let mut source =

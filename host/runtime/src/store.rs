@@ -31,6 +31,8 @@ pub(crate) struct RunShared {
     pub browser: crate::capabilities::browser::BrowserRun,
     /// The HTTP client of the `http` capability and `wasi:http`.
     pub http: crate::capabilities::http::HttpEgress,
+    /// The run's `[limits]` and what the run has used of them.
+    pub limits: crate::limits::RunLimits,
 }
 
 /// The applications an item touched, for the KPI's tools count: `ds` (the

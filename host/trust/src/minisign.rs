@@ -12,6 +12,9 @@ use blake2::digest::consts::U32;
 use blake2::{Blake2b, Blake2b512, Digest};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
+use std::io::Read as _;
+use std::path::Path;
+
 use crate::TrustError;
 
 const ALG_ED: &[u8; 2] = b"Ed";
@@ -20,6 +23,8 @@ const KDF_NONE: &[u8; 2] = &[0, 0];
 const CHK_BLAKE2: &[u8; 2] = b"B2";
 const UNTRUSTED: &str = "untrusted comment: ";
 const TRUSTED: &str = "trusted comment: ";
+/// Most bytes `PublicKey::load` reads.
+const MAX_KEY_FILE: u64 = 4096;
 
 fn format_err(what: &str) -> TrustError {
     TrustError::Format(what.to_string())
@@ -59,6 +64,26 @@ impl PublicKey {
             key_id: bytes[2..10].try_into().expect("8 bytes"),
             key,
         })
+    }
+
+    /// Read and parse a public key file. The read is bounded: a key file is
+    /// under 200 bytes, and a config naming a huge file (or `/dev/zero`) must
+    /// not exhaust the host's memory.
+    pub fn load(path: &Path) -> Result<Self, TrustError> {
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_string(&mut text))
+            .map_err(crate::io_err(path))?;
+        let file_err = |message: String| TrustError::File {
+            path: path.display().to_string(),
+            message,
+        };
+        if text.len() as u64 > MAX_KEY_FILE {
+            return Err(file_err(format!(
+                "larger than {MAX_KEY_FILE} bytes: not a public key file"
+            )));
+        }
+        Self::parse(&text).map_err(|e| file_err(e.to_string()))
     }
 
     /// The key id as minisign prints it.
@@ -302,6 +327,30 @@ mod tests {
             other.verify(b"component bytes", &sig),
             Err(TrustError::Untrusted(_))
         ));
+    }
+
+    #[test]
+    fn a_public_key_file_loads_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let pk = KeyPair::generate().unwrap().public();
+        let good = dir.path().join("k.pub");
+        std::fs::write(&good, pk.to_file()).unwrap();
+        assert_eq!(PublicKey::load(&good).unwrap(), pk);
+
+        let huge = dir.path().join("huge.pub");
+        std::fs::write(&huge, pk.to_file().repeat(100)).unwrap();
+        let err = PublicKey::load(&huge).unwrap_err().to_string();
+        assert!(err.contains("huge.pub: larger than 4096 bytes"), "{err}");
+
+        let junk = dir.path().join("junk.pub");
+        std::fs::write(&junk, "untrusted comment: x\nnot base64!\n").unwrap();
+        let err = PublicKey::load(&junk).unwrap_err().to_string();
+        assert!(err.contains("junk.pub: not a public key"), "{err}");
+
+        let err = PublicKey::load(&dir.path().join("missing.pub"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing.pub"), "{err}");
     }
 
     #[test]

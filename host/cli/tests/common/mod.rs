@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+/// Permits from a real gate for the tests' own DS reads (pont-ds takes one per call).
+#[path = "../../../ds/tests/permits/mod.rs"]
+pub mod ds_permits;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -90,6 +94,39 @@ impl Env {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
+}
+
+/// Run the real `pont` binary with `args` and the extra environment `vars`.
+pub fn run_pont(args: &[&str], vars: &[(&str, &str)]) -> Ran {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_pont"))
+        .args(args)
+        .envs(vars.iter().copied())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running pont");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The request bodies the simulator received that a robot's DS egress is made
+/// of: mutations, direct-upload requests and uploaded files (the host's own
+/// reads, and the robot's reads, are not egress).
+pub fn robot_ds_bodies(sb: &pont_sandbox::Sandbox) -> Vec<pont_sandbox::received::ReceivedBody> {
+    const READS: [&str; 3] = ["DossierStatus", "DossierMessages", "DossiersPage"];
+    sb.world()
+        .received
+        .all()
+        .into_iter()
+        .filter(|b| {
+            let op = b.operation.as_str();
+            (op.starts_with("Dossier") && !READS.contains(&op))
+                || op == "CreateDirectUpload"
+                || op == "upload"
+        })
+        .collect()
 }
 
 /// A sandbox whose `demarche` holds `dossiers` in `state`, generated from

@@ -65,7 +65,12 @@ pub async fn dossiers(sb: &Sandbox, demarche: i64) -> BTreeMap<i64, Dossier> {
     let mut after: Option<String> = None;
     loop {
         let page = c
-            .dossiers(demarche, &DossierFilter::default(), after.as_deref())
+            .dossiers(
+                &crate::common::ds_permits::listing(demarche),
+                demarche,
+                &DossierFilter::default(),
+                after.as_deref(),
+            )
             .await
             .unwrap();
         for d in page.items {

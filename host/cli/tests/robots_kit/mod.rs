@@ -36,14 +36,22 @@ pub fn client(sb: &Sandbox) -> DsClient {
 /// Every dossier of the démarche, in order of arrival.
 pub async fn dossiers(sb: &Sandbox, demarche: i64) -> Vec<Dossier> {
     let page = client(sb)
-        .dossiers(demarche, &DossierFilter::default(), None)
+        .dossiers(
+            &crate::common::ds_permits::listing(demarche),
+            demarche,
+            &DossierFilter::default(),
+            None,
+        )
         .await
         .unwrap();
     page.items
 }
 
 pub async fn dossier(sb: &Sandbox, number: i64) -> Dossier {
-    client(sb).dossier(number).await.unwrap()
+    client(sb)
+        .dossier(&crate::common::ds_permits::read(number), number)
+        .await
+        .unwrap()
 }
 
 /// What a robot's config needs beyond the plugin: its app, mounts, settings.
@@ -166,7 +174,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub async fn download(sb: &Sandbox, file: &pont_ds::DsFile) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("file");
-    client(sb).download(file, &path).await.unwrap();
+    client(sb)
+        .download(&crate::common::ds_permits::read(0), file, &path)
+        .await
+        .unwrap();
     std::fs::read(&path).unwrap()
 }
 

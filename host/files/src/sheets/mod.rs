@@ -327,11 +327,22 @@ impl Workbook {
     /// further appends by this handle stay safe. Returns the bytes written (0 when
     /// there was nothing to save), for the egress ledger.
     pub fn save(&mut self) -> Result<u64> {
+        match self.render()? {
+            Some(bytes) => self.store(bytes),
+            None => Ok(0),
+        }
+    }
+
+    /// The workbook with its appended rows, serialised as it would be saved;
+    /// `None` when there is nothing to save. With [`Workbook::store`], lets a
+    /// caller learn the exact size of a save before anything is written (to
+    /// charge an egress budget first).
+    pub fn render(&mut self) -> Result<Option<Vec<u8>>> {
         let Some(w) = self.writer.as_mut() else {
-            return Ok(0);
+            return Ok(None);
         };
         if !w.dirty {
-            return Ok(0);
+            return Ok(None);
         }
         let mut bytes = Vec::new();
         umya_spreadsheet::writer::xlsx::write_writer(&w.book, &mut bytes).map_err(|e| {
@@ -341,9 +352,17 @@ impl Workbook {
                 format!("cannot write xlsx: {e}"),
             )
         })?;
+        Ok(Some(bytes))
+    }
+
+    /// Write `bytes` made by [`Workbook::render`] (atomically, through the
+    /// mount) and refresh what this handle reads. Returns the bytes written.
+    pub fn store(&mut self, bytes: Vec<u8>) -> Result<u64> {
         let written = bytes.len() as u64;
         self.mount.write_bytes(&self.raw, &bytes)?;
-        w.dirty = false;
+        if let Some(w) = self.writer.as_mut() {
+            w.dirty = false;
+        }
         self.sheets = read::load(
             self.mount.name(),
             &self.raw,

@@ -28,6 +28,7 @@ quota-mb = 10
 
 [grant.secrets.cps-password]
 file = "/run/secrets/cps"
+apps = ["chorus"]
 
 [limits]
 memory-mb = 64
@@ -68,7 +69,7 @@ fn parses_and_resolves_relative_paths() {
         "http://127.0.0.1:9001"
     );
     assert_eq!(
-        c.grant_secrets["cps-password"],
+        c.grant_secrets["cps-password"].source,
         SecretSource::File("/run/secrets/cps".into())
     );
     assert_eq!(c.limits.memory_mb, 64);
@@ -188,4 +189,72 @@ fn the_report_baseline_must_be_positive() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("report.baseline-minutes"), "{err}");
+}
+
+/// `OK` with the CPS secret's destination lines replaced by `lines`, and an
+/// HTTP grant to bind secrets to.
+fn with_secret_destinations(lines: &str) -> String {
+    OK.replace("apps = [\"chorus\"]\n", lines).replace(
+        "[grant.mounts.reports]",
+        "[grant.http.referentiel]\norigin = \"https://ref.example\"\n\n[grant.mounts.reports]",
+    )
+}
+
+#[test]
+fn a_secret_is_bound_to_granted_apps_and_http_origins() {
+    let c = parse(&with_secret_destinations(
+        "apps = [\"chorus\", \"chorus\"]\norigins = [\"HTTPS://ref.example:443/path\"]\n",
+    ))
+    .unwrap();
+    let s = &c.grant_secrets["cps-password"];
+    assert_eq!(s.apps.iter().collect::<Vec<_>>(), ["chorus"]);
+    let origins: Vec<String> = s.origins.iter().map(ToString::to_string).collect();
+    assert_eq!(origins, ["https://ref.example:443"]);
+    let only_http = parse(&with_secret_destinations(
+        "origins = [\"https://ref.example\"]\n",
+    ))
+    .unwrap();
+    assert!(only_http.grant_secrets["cps-password"].apps.is_empty());
+}
+
+#[test]
+fn a_secret_without_destination_is_refused_saying_what_to_add() {
+    for lines in ["", "apps = []\norigins = []\n"] {
+        let err = parse(&with_secret_destinations(lines))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`grant.secrets.cps-password`: say where"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`apps = [") && err.contains("`origins = ["),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+}
+
+#[test]
+fn a_secret_bound_to_an_ungranted_destination_is_named() {
+    let refused = |lines: &str, needle: &str| {
+        let err = parse(&with_secret_destinations(lines))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{lines}: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    };
+    refused(
+        "apps = [\"cps\"]\n",
+        "`grant.secrets.cps-password.apps`: `cps` is not a granted browser application",
+    );
+    refused(
+        "origins = [\"https://evil.example\"]\n",
+        "`grant.secrets.cps-password.origins`: https://evil.example:443 is not the origin of any [grant.http] entry",
+    );
+    refused(
+        "origins = [\"ftp://ref.example\"]\n",
+        "grant.secrets.cps-password.origins",
+    );
+    refused("app = [\"chorus\"]\n", "unknown field `app`");
 }

@@ -52,6 +52,7 @@ access = "read-write"
 
 [grant.secrets.cps-password]
 env = "CPS"
+apps = ["chorus"]
 
 [paths]
 journal = "j.sqlite"
@@ -101,7 +102,10 @@ fn missing_grants_are_all_listed() {
             "access = \"read-write\"\n\n[grant.mounts.ej]",
             "access = \"read-only\"\n\n[grant.mounts.ej]",
         )
-        .replace("[grant.secrets.cps-password]\nenv = \"CPS\"\n", "");
+        .replace(
+            "[grant.secrets.cps-password]\nenv = \"CPS\"\napps = [\"chorus\"]\n",
+            "",
+        );
     let err = load(MANIFEST, &config).unwrap_err();
     let PolicyError::NotGranted { missing, .. } = &err else {
         panic!("{err}");
@@ -354,14 +358,15 @@ fn a_budget_refuses_writes_past_it_and_the_refusal_is_audited() {
         gate.authorize(Some(1), &write(400)).is_ok(),
         "exactly the budget"
     );
-    // Another destination has its own budget.
-    let big_message = Action::DsMutate {
-        action: DsAction::PasserEnInstruction,
-        demarche: 1001,
-        dossier: 1,
-        bytes: 11,
-    };
-    assert!(gate.authorize(Some(1), &big_message).is_err());
+    // Another destination has its own budget; DS bytes are metered at the
+    // wire, request by request, through the same meter.
+    let denied = gate
+        .meter(Some(1), crate::Egress::Ds, "dossierPasserEnInstruction", 11)
+        .unwrap_err();
+    assert!(denied.reason.contains("`ds`"), "{}", denied.reason);
+    gate.meter(Some(1), crate::Egress::Ds, "dossierPasserEnInstruction", 10)
+        .unwrap();
+    assert_eq!(gate.egress_used(&crate::Egress::Ds), 10);
     gate.sync_audit().unwrap();
     let records = read_records(&dir.path().join("audit.jsonl")).unwrap();
     let denies: Vec<_> = records
@@ -370,6 +375,16 @@ fn a_budget_refuses_writes_past_it_and_the_refusal_is_audited() {
         .collect();
     assert_eq!(denies.len(), 2, "{records:?}");
     assert!(denies[0].reason.as_deref().unwrap().contains("budget"));
+    let ds = denies[1];
+    assert_eq!(
+        (
+            ds.capability.as_str(),
+            ds.action.as_str(),
+            ds.target.as_str()
+        ),
+        ("ds", "dossierPasserEnInstruction", "ds")
+    );
+    assert_eq!(ds.bytes, 11);
 }
 
 #[test]

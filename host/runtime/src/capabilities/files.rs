@@ -130,35 +130,12 @@ impl ItemState {
         if let Err(e) = self.authorize_file(action) {
             return Ok(Err(e));
         }
-        let name = mount.name().to_string();
         let done = blocking(move || work(&mount)).await?;
-        if done.is_ok() {
-            self.ledger_write(action, &name);
+        if done.is_err() {
+            // Writes are atomic: one that failed left nothing in the mount.
+            self.run.gate.unsent(action);
         }
         Ok(done.map_err(|e| self.files_error(action, e)))
-    }
-
-    /// A write that landed is egress: it goes in the ledger under `mount.<name>`
-    /// (the same key as its `[budgets]` entry).
-    fn ledger_write(&self, action: &Action<'_>, mount: &str) {
-        if let Action::FileWrite { bytes, .. } = action {
-            self.ledger_mount_bytes(mount, *bytes);
-        }
-    }
-
-    /// Count `bytes` written to `mount` in the run's ledger (nothing for 0).
-    pub(crate) fn ledger_mount_bytes(&self, mount: &str, bytes: u64) {
-        if bytes == 0 {
-            return;
-        }
-        let dest = pont_policy::mount_destination(mount);
-        if let Err(e) = self
-            .run
-            .journal
-            .ledger_add(&self.run.run_id, "robot", &dest, bytes)
-        {
-            tracing::warn!("cannot add mount bytes to the ledger: {e}");
-        }
     }
 }
 
@@ -229,7 +206,7 @@ impl HostMount for ItemState {
                 Ok(m) => m,
                 Err(e) => return Ok(Err(e)),
             };
-            Ok(Ok(self.table.push(MountHandle { mount })?))
+            Ok(self.keep(("files", "open"), MountHandle { mount }))
         }
         .instrument(span)
         .await
@@ -273,6 +250,8 @@ impl HostMount for ItemState {
             path: &path,
         };
         let (spool, p) = (self.run.spool.clone(), path.clone());
+        // Never more than the spool can take: past that, `keep_blob` refuses it.
+        let room = self.run.limits.spool_room();
         let read = self
             .on_mount(&action, mount.clone(), move |m| {
                 let file = m.open_read(&p)?;
@@ -284,7 +263,7 @@ impl HostMount for ItemState {
                 // Streamed from the mount into the spool, hashed on the way.
                 Ok(BlobEntry::from_reader(
                     &spool,
-                    file.into_std(),
+                    std::io::Read::take(file.into_std(), room.saturating_add(1)),
                     &name,
                     content_type(&name),
                     source,
@@ -293,7 +272,7 @@ impl HostMount for ItemState {
             .instrument(span)
             .await?;
         match read {
-            Ok(Ok(entry)) => Ok(Ok(self.table.push(entry)?)),
+            Ok(Ok(entry)) => Ok(self.keep_blob(("files", "read"), entry)),
             Ok(Err(e)) => Ok(Err(Error::Unavailable(format!(
                 "cannot spool `{path}`: {e}"
             )))),
@@ -442,7 +421,7 @@ impl HostMount for ItemState {
             .instrument(span)
             .await?;
         match zipped {
-            Ok(entry) => Ok(Ok(self.table.push(entry)?)),
+            Ok(entry) => Ok(self.keep_blob(("files", "zip"), entry)),
             Err(e) => Ok(Err(e)),
         }
     }

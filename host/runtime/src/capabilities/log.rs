@@ -1,6 +1,8 @@
 //! The `log` capability: robot log lines into tracing and the journal, and
 //! evidence blobs kept for review.
 
+use std::path::{Path, PathBuf};
+
 use pont_policy::Action;
 use wasmtime::component::Resource;
 
@@ -12,6 +14,8 @@ use crate::store::ItemState;
 
 /// Longest message kept; longer ones are cut (a robot cannot flood the journal).
 const MAX_MESSAGE: usize = 8 * 1024;
+/// The refusal of a second piece of evidence under one name in one item.
+const TAKEN: &str = "this item already keeps evidence under that name: choose another";
 /// Most fields kept per line.
 const MAX_FIELDS: usize = 32;
 
@@ -79,6 +83,10 @@ impl Host for ItemState {
         if self.authorize(&Action::Log { level }).is_err() {
             return Ok(());
         }
+        // Past the item's cap, lines are counted; the item's end says how many.
+        if !self.limits.admit_log_line() {
+            return Ok(());
+        }
         let map: serde_json::Map<String, serde_json::Value> = fields
             .iter()
             .take(MAX_FIELDS)
@@ -96,43 +104,82 @@ impl Host for ItemState {
     ) -> wasmtime::Result<Result<(), Error>> {
         let blob = self.table.get(&data)?;
         let size = blob.info().size;
-        if let Err(d) = self.authorize(&Action::Evidence {
+        let action = Action::Evidence {
             name: &name,
             bytes: size,
-        }) {
+        };
+        if let Err(d) = self.authorize(&action) {
             return Ok(Err(Error::Denied(d.reason)));
         }
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(80)
-            .collect();
-        let item = self
-            .item
-            .map_or_else(|| "run".to_string(), |n| n.to_string());
-        let dir = self.run.evidence_dir.join(&self.run.run_id);
-        let dest = dir.join(format!("{item}-{safe}"));
-        let copied = std::fs::create_dir_all(&dir).and_then(|()| std::fs::copy(blob.path(), &dest));
-        if let Err(e) = copied {
-            return Ok(Err(Error::Unavailable(format!(
-                "cannot keep evidence: {e}"
-            ))));
+        let dest = robot_evidence_path(&self.run.evidence_dir, &self.run.run_id, self.item, &name);
+        // Checked before counting, so a refused name uses none of the run's
+        // evidence; `keep_new_file` never writes over a file either way.
+        if dest.exists() {
+            let d = self.run.gate.refuse(self.item, &action, TAKEN.into());
+            return Ok(Err(Error::Invalid(d.reason)));
+        }
+        if let Err(why) = self.run.limits.admit_evidence(size) {
+            let d = self.run.gate.refuse(self.item, &action, why);
+            return Ok(Err(Error::Limit(d.reason)));
+        }
+        if let Err(e) = keep_new_file(blob.path(), &dest) {
+            return Ok(Err(e));
         }
         let sha = blob.info().sha256.clone();
         let recorded = self.run.journal.add_evidence(
             &self.run.run_id,
             self.item,
-            &name,
+            &pont_policy::clip(&name, pont_policy::AUDIT_TEXT_MAX),
             &dest.to_string_lossy(),
             &sha,
             size,
         );
         Ok(recorded.map_err(|e| Error::Unavailable(format!("journal: {e}"))))
     }
+}
+
+/// Where the robot's evidence `name` goes. Robot names live under their own
+/// `robot-` prefix, so no robot name can land on the host's own evidence
+/// (`<item>-browser-failure-<n>.png`).
+fn robot_evidence_path(dir: &Path, run_id: &str, item: Option<i64>, name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    let item = item.map_or_else(|| "run".to_string(), |n| n.to_string());
+    dir.join(run_id).join(format!("{item}-robot-{safe}"))
+}
+
+/// Copy the blob at `source` to `dest`, which must not exist yet: a second
+/// piece of evidence under the same name is refused, never written over the
+/// first.
+fn keep_new_file(source: &Path, dest: &Path) -> Result<(), Error> {
+    let unavailable = |e: std::io::Error| Error::Unavailable(format!("cannot keep evidence: {e}"));
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+    }
+    let mut out = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Invalid(TAKEN.into()));
+        }
+        Err(e) => return Err(unavailable(e)),
+    };
+    let copied = std::fs::File::open(source).and_then(|mut f| std::io::copy(&mut f, &mut out));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(dest);
+        return Err(unavailable(e));
+    }
+    Ok(())
 }

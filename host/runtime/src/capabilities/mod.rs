@@ -4,6 +4,7 @@
 pub(crate) mod browser;
 pub(crate) mod ds;
 pub(crate) mod files;
+pub(crate) mod handles;
 pub(crate) mod http;
 mod log;
 pub(crate) mod sheets;

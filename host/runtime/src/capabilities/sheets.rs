@@ -6,13 +6,13 @@
 //! was loaded at open, without further gate calls. Appends are kept in the
 //! host until `save`, which writes atomically through the mount (quota,
 //! temporary file, rename) while the workbook's lock keeps other runs out.
-//! A workbook past the host's [`SheetLimits`] (a hostile file: too many
+//! A workbook past the host's [`pont_files::SheetLimits`] (a hostile file: too many
 //! cells, a zip bomb) is refused at open with a `limit` error, audited as a
 //! refusal; the host does not try to hold it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pont_files::{SheetLimits, Workbook};
+use pont_files::Workbook;
 use pont_policy::Action;
 use tracing::Instrument;
 use wasmtime::component::Resource;
@@ -50,7 +50,8 @@ impl WorkbookHandle {
         Action::FileWrite {
             mount: &self.mount,
             path: &self.path,
-            // The size is known only once serialized, inside the save.
+            // Taking the write lock and appending write nothing yet:
+            // `save` asks again with the serialised size.
             bytes: 0,
         }
     }
@@ -149,9 +150,8 @@ impl HostWorkbook for ItemState {
                 Err(e) => return Ok(Err(e)),
             };
             let p = path.clone();
-            // Defaults for now: `[limits]` of the robot config is where an
-            // operator should set these, once it carries them.
-            let limits = SheetLimits::default();
+            // `[limits.sheets]` of the robot config, over the reader's defaults.
+            let limits = self.run.limits.sheet_limits();
             let opened = blocking(move || Workbook::open_with_limits(m, &p, limits)).await?;
             let book = match opened {
                 Ok(b) => b,
@@ -162,7 +162,7 @@ impl HostWorkbook for ItemState {
                 mount: mount.clone(),
                 path: path.clone(),
             };
-            Ok(Ok(self.table.push(handle)?))
+            Ok(self.keep(("sheets", "open"), handle))
         }
         .instrument(span)
         .await
@@ -237,21 +237,36 @@ impl HostWorkbook for ItemState {
         .await
     }
 
+    /// Serialise first, then ask the gate with the real size (the mount's
+    /// budget sees what will be written), then write.
     async fn save(&mut self, wb: Resource<WorkbookHandle>) -> Res<()> {
         let handle = self.table.get(&wb)?;
-        let span = call_span("sheets", "save", &handle.mount);
-        if let Err(e) = self.authorize_file(&handle.write_action()) {
-            return Ok(Err(e));
+        let (mount, path) = (handle.mount.clone(), handle.path.clone());
+        let span = call_span("sheets", "save", &mount);
+        async {
+            let bytes = match self.on_workbook(&wb, true, Workbook::render).await? {
+                Ok(bytes) => bytes,
+                Err(e) => return Ok(Err(e)),
+            };
+            let action = Action::FileWrite {
+                mount: &mount,
+                path: &path,
+                bytes: bytes.as_ref().map_or(0, |b| b.len() as u64),
+            };
+            if let Err(e) = self.authorize_file(&action) {
+                return Ok(Err(e));
+            }
+            let Some(bytes) = bytes else {
+                return Ok(Ok(()));
+            };
+            let stored = self.on_workbook(&wb, true, move |b| b.store(bytes)).await?;
+            if stored.is_err() {
+                self.run.gate.unsent(&action);
+            }
+            Ok(stored.map(|_| ()))
         }
-        let saved = self
-            .on_workbook(&wb, true, Workbook::save)
-            .instrument(span)
-            .await?;
-        if let Ok(bytes) = saved {
-            let mount = self.table.get(&wb)?.mount.clone();
-            self.ledger_mount_bytes(&mount, bytes);
-        }
-        Ok(saved.map(|_| ()))
+        .instrument(span)
+        .await
     }
 
     async fn drop(&mut self, wb: Resource<WorkbookHandle>) -> wasmtime::Result<()> {

@@ -4,6 +4,7 @@ use pont_policy::Action;
 
 use crate::bindings::pont::robot::state::Host;
 use crate::bindings::pont::robot::types::Error;
+use crate::journal::{StateBounds, StateSet};
 use crate::store::ItemState;
 
 const MAX_KEY: usize = 512;
@@ -56,11 +57,24 @@ impl Host for ItemState {
         if let Err(d) = self.authorize(&action) {
             return Ok(Err(Error::Denied(d.reason)));
         }
-        Ok(self
+        let limits = &self.run.limits.config;
+        let bounds = StateBounds {
+            max_keys: limits.state_keys,
+            max_bytes: limits.state_bytes,
+        };
+        let written = self
             .run
             .journal
-            .state_set(&self.run.robot, &key, &value)
-            .map_err(journal_error))
+            .state_set_bounded(&self.run.robot, &key, &value, bounds);
+        match written {
+            Ok(StateSet::Written) => Ok(Ok(())),
+            // Audited like the oversized value: the gate allowed, the store refused.
+            Ok(StateSet::Refused(why)) => {
+                let d = self.run.gate.refuse(self.item, &action, why);
+                Ok(Err(Error::Limit(d.reason)))
+            }
+            Err(e) => Ok(Err(journal_error(e))),
+        }
     }
 
     async fn delete(&mut self, key: String) -> Res<bool> {

@@ -28,6 +28,9 @@ impl HostBlob for ItemState {
                 "a blob's file name has no path separators and at most 255 bytes".into(),
             )));
         }
+        if let Err(e) = self.spool_fits(("blob", "create"), data.len() as u64) {
+            return Ok(Err(e));
+        }
         let entry = match BlobEntry::from_bytes(
             &self.run.spool,
             &file_name,
@@ -42,7 +45,7 @@ impl HostBlob for ItemState {
                 ))));
             }
         };
-        Ok(Ok(self.table.push(entry)?))
+        Ok(self.keep_blob(("blob", "create"), entry))
     }
 
     async fn info(&mut self, blob: Resource<BlobEntry>) -> wasmtime::Result<BlobInfo> {

@@ -458,6 +458,28 @@ impl Journal {
         Ok(())
     }
 
+    /// Take back one count made by [`Journal::ledger_add`]: the call sent
+    /// nothing after all. A line left with no item goes away.
+    pub fn ledger_take_back(
+        &self,
+        run_id: &str,
+        source: &str,
+        destination: &str,
+        bytes: u64,
+    ) -> rusqlite::Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE ledger SET items = items - 1, bytes = MAX(bytes - ?4, 0)
+             WHERE run_id = ?1 AND source = ?2 AND destination = ?3",
+            params![run_id, source, destination, bytes as i64],
+        )?;
+        conn.execute(
+            "DELETE FROM ledger WHERE run_id = ?1 AND source = ?2 AND destination = ?3 AND items <= 0",
+            params![run_id, source, destination],
+        )?;
+        Ok(())
+    }
+
     pub fn ledger(&self, run_id: &str) -> rusqlite::Result<Vec<LedgerRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(

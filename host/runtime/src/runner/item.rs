@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use pont_policy::Limits;
 use wasmtime::Store;
-use wasmtime::component::ResourceTable;
 
 use super::episode::Basis;
-use super::prepare::{Prepared, mib};
+use super::prepare::Prepared;
 use super::{ItemReport, QueuedItem};
 use crate::bindings::Robot;
 use crate::bindings::RobotPre;
@@ -47,8 +46,8 @@ fn new_store(
     let tools = crate::store::Tools::default();
     let state = ItemState {
         wasi: wasi::context(&sink),
-        table: ResourceTable::new(),
-        limits: ItemLimiter::new(mib(limits.memory_mb)),
+        table: crate::limits::item_table(limits),
+        limits: ItemLimiter::new(limits),
         run: shared.clone(),
         item,
         attempt,
@@ -218,8 +217,8 @@ async fn reread(shared: &RunShared, queued: &QueuedItem) -> Option<pont_ds::Doss
         demarche: Some(demarche),
         dossier: Some(queued.number),
     };
-    shared.gate.authorize(None, &action).ok()?;
-    match ds.client().dossier(queued.number).await {
+    let permit = shared.gate.authorize(None, &action).ok()?;
+    match ds.client().dossier(&permit, queued.number).await {
         Ok(d) if d.demarche == demarche => Some(d),
         Ok(_) => None,
         Err(e) => {
@@ -358,6 +357,8 @@ async fn attempt_in_span(
         Ok(Ok(Err(Failure::Business(why)))) => ("business", why),
         Ok(Ok(Err(Failure::System(why)))) => ("system", why),
     };
+    // The robot chose this text; the journal keeps a bounded copy.
+    let reason = pont_policy::clip_owned(reason, pont_policy::JOURNAL_TEXT_MAX);
     let status = match outcome {
         "business" | "system" => "failed",
         other => other,
@@ -465,6 +466,15 @@ fn forward_output(store: &Store<ItemState>) {
         state.write_log(
             "warn",
             &format!("{dropped} bytes of robot output dropped (over the per-item cap)"),
+            "{}",
+        );
+    }
+    let lines = state.limits.log_dropped;
+    if lines > 0 {
+        let cap = state.limits.log_lines_cap;
+        state.write_log(
+            "warn",
+            &format!("{lines} log lines dropped (over {cap} per item, limits.log-lines-per-item)"),
             "{}",
         );
     }

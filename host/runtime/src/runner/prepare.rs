@@ -76,6 +76,9 @@ pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
     })
 }
 
+const NO_KEY: &str =
+    "the robot config lists no trusted key (plugin.trusted-keys or plugin.trusted-key-files)";
+
 /// The plugin must be signed by a key the config trusts, unless the
 /// operator explicitly runs in development mode.
 fn check_signature(
@@ -83,26 +86,18 @@ fn check_signature(
     bytes: &[u8],
     allow_unsigned: bool,
 ) -> Result<String, RuntimeError> {
-    let keys = config
-        .trusted_keys
-        .iter()
-        .map(|k| pont_trust::PublicKey::parse(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            RuntimeError::Integrity(format!(
-                "robot config {}: `plugin.trusted-keys`: {e}",
-                config.path.display()
-            ))
-        })?;
-    let verdict = if keys.is_empty() {
-        Err("the robot config lists no trusted key (plugin.trusted-keys)".to_string())
-    } else {
+    let inline = inline_keys(config)?;
+    let verdict = file_keys(config).and_then(|mut keys| {
+        keys.extend(inline);
+        if keys.is_empty() {
+            return Err(NO_KEY.to_string());
+        }
         pont_trust::verify_plugin(&config.plugin, bytes, &config.manifest, &keys)
             .map_err(|e| e.to_string())
-    };
+    });
     match verdict {
         Ok(v) => Ok(format!(
-            "signed by trusted key {} (manifest covered by {})",
+            "signature verified: signed by trusted key {} (manifest covered by {})",
             v.key_id, v.manifest_covered_by
         )),
         Err(why) if allow_unsigned => {
@@ -112,10 +107,40 @@ fn check_signature(
             Ok(format!("NOT VERIFIED (--allow-unsigned): {why}"))
         }
         Err(why) => Err(RuntimeError::Integrity(format!(
-            "plugin {} is not trusted: {why}; sign it (`pont sign`) and list the key in plugin.trusted-keys, or pass --allow-unsigned for development",
+            "plugin {} is not trusted: {why}; sign it (`pont sign`) and list the key in plugin.trusted-keys or plugin.trusted-key-files, or pass --allow-unsigned for development",
             config.plugin.display()
         ))),
     }
+}
+
+/// The key lines written in the config: one that does not parse is a
+/// config error, whatever the mode.
+fn inline_keys(config: &RobotConfig) -> Result<Vec<pont_trust::PublicKey>, RuntimeError> {
+    config
+        .trusted_keys
+        .iter()
+        .map(|k| pont_trust::PublicKey::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            RuntimeError::Integrity(format!(
+                "robot config {}: `plugin.trusted-keys`: {e}",
+                config.path.display()
+            ))
+        })
+}
+
+/// The key files the config names, read now. A missing or unreadable one
+/// means the plugin cannot be verified as the operator asked: the run is
+/// refused (or, with `--allow-unsigned`, runs in development mode, saying why).
+fn file_keys(config: &RobotConfig) -> Result<Vec<pont_trust::PublicKey>, String> {
+    config
+        .trusted_key_files
+        .iter()
+        .map(|f| {
+            pont_trust::PublicKey::load(f)
+                .map_err(|e| format!("trusted key file (plugin.trusted-key-files): {e}"))
+        })
+        .collect()
 }
 
 /// Connect to DS only when the robot may use it.
@@ -123,9 +148,12 @@ pub(super) fn ds_backend(
     p: &Prepared,
 ) -> Result<Option<Arc<crate::capabilities::ds::DsBackend>>, RuntimeError> {
     match &p.config.ds {
-        Some(settings) if !p.policy.ds_actions.is_empty() => Ok(Some(Arc::new(
-            crate::capabilities::ds::DsBackend::new(settings)?,
-        ))),
+        Some(settings) if !p.policy.ds_actions.is_empty() => {
+            Ok(Some(Arc::new(crate::capabilities::ds::DsBackend::new(
+                settings,
+                crate::limits::ds_limits(&p.policy.limits),
+            )?)))
+        }
         _ => Ok(None),
     }
 }

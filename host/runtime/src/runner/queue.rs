@@ -269,7 +269,8 @@ impl QueueSource {
         l: &mut DemarcheListing,
     ) -> Result<Vec<QueuedItem>, RuntimeError> {
         let ds = self.ds()?;
-        self.shared
+        let permit = self
+            .shared
             .gate
             .authorize(
                 None,
@@ -288,7 +289,7 @@ impl QueueSource {
         };
         let page = ds
             .client()
-            .dossiers(l.demarche, &filter, l.after.as_deref())
+            .dossiers(&permit, l.demarche, &filter, l.after.as_deref())
             .await
             .map_err(|e| RuntimeError::Fatal(format!("listing démarche {}: {e}", l.demarche)))?;
         l.finished = !page.has_next_page;

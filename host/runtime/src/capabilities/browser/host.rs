@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pont_browser::{BrowserError, SessionOptions};
-use pont_policy::Action;
+use pont_policy::{Action, SecretSink};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use wasmtime::component::Resource;
 
 use super::proxy::{GateSink, GrantedOrigins};
-use super::{ElementHandle, Live, SessionHandle, evidence_path, locator, to_error};
+use super::{ElementHandle, Live, SessionHandle, evidence_path, locator, secrets, to_error};
 use crate::bindings::pont::robot::browser::{self, Locator, TableData};
 use crate::bindings::pont::robot::types::{Error, Provenance};
 use crate::blob::BlobEntry;
@@ -80,11 +80,9 @@ impl ItemState {
         };
         let touched = Arc::new(Mutex::default());
         let opts = SessionOptions {
-            policy: Arc::new(GrantedOrigins::of(&self.run.gate)),
+            policy: Arc::new(GrantedOrigins::of(&self.run.gate, self.item)),
             events: Arc::new(GateSink {
                 gate: self.run.gate.clone(),
-                journal: self.run.journal.clone(),
-                run_id: self.run.run_id.clone(),
                 item: self.item,
                 touched: touched.clone(),
             }),
@@ -109,8 +107,9 @@ impl ItemState {
             app_origin: grant.origin.to_string(),
             touched,
             uploads,
+            filled: Default::default(),
         };
-        Ok(Ok(self.table.push(SessionHandle(Arc::new(live)))?))
+        Ok(self.keep(("browser", "open"), SessionHandle(Arc::new(live))))
     }
 
     async fn goto_inner(&mut self, h: Resource<SessionHandle>, url: String) -> Res<()> {
@@ -145,17 +144,20 @@ impl ItemState {
             }
         };
         match self.settle(live.clone(), r, false, None).await {
-            Ok(el) => Ok(Ok(self.table.push(ElementHandle {
-                element: Arc::new(el),
-                live,
-            })?)),
+            Ok(el) => Ok(self.keep(
+                ("browser", "find"),
+                ElementHandle {
+                    element: Arc::new(el),
+                    live,
+                },
+            )),
             Err(e) => Ok(Err(e)),
         }
     }
 
     async fn screenshot_inner(&mut self, h: Resource<SessionHandle>) -> Res<Resource<BlobEntry>> {
         let live = self.live(&h)?;
-        let png = match live.session.screenshot().await {
+        let png = match secrets::masked_screenshot(&live.session, &live.filled).await {
             Ok(png) => png,
             Err(e) => return Ok(Err(to_error(&e, None))),
         };
@@ -168,7 +170,7 @@ impl ItemState {
             Provenance::Screenshot(origin),
         );
         match blob {
-            Ok(b) => Ok(Ok(self.table.push(b)?)),
+            Ok(b) => Ok(self.keep_blob(("browser", "screenshot"), b)),
             Err(e) => Ok(Err(Error::Unavailable(format!("spool: {e}")))),
         }
     }
@@ -187,27 +189,34 @@ impl ItemState {
         let origin = page_origin(&live).await;
         self.tools.extend(live.touched());
         match adopt_download(&self.run.spool, &path, origin) {
-            Ok(b) => Ok(Ok(self.table.push(b)?)),
+            Ok(b) => Ok(self.keep_blob(("browser", "expect-download"), b)),
             Err(e) => Ok(Err(Error::Unavailable(format!("spool: {e}")))),
         }
     }
 
+    /// Types a secret into `h`, only on a page of an application the secret is bound to.
     async fn fill_secret_inner(&mut self, h: Resource<ElementHandle>, name: String) -> Res<()> {
         let (el, live) = self.element(&h)?;
+        let origin = match current_origin(&live).await {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
         let action = Action::SecretUse {
             name: &name,
-            purpose: "browser",
+            sink: SecretSink::Browser(&origin),
         };
         if let Err(d) = self.authorize(&action) {
             return denied(d.reason);
         }
-        let Some(source) = self.run.gate.policy().secrets.get(&name).cloned() else {
+        let Some(grant) = self.run.gate.policy().secrets.get(&name).cloned() else {
             return denied(format!("not granted: secret `{name}`"));
         };
-        let value = match crate::capabilities::ds::read_secret(&source) {
+        let value = match crate::capabilities::ds::read_secret(&grant.source) {
             Ok(v) => v,
             Err(e) => return Ok(Err(Error::Unavailable(format!("secret `{name}`: {e}")))),
         };
+        // Remembered before typing: a fill that fails half-way may have typed some of it.
+        live.filled.record(el.clone(), &name, &value);
         // The WebDriver client logs request bodies at debug level, which would carry the
         // value: nothing under this call reaches the log, whatever the filter says.
         let r = el
@@ -234,10 +243,41 @@ impl ItemState {
     }
 }
 
+/// The origin of the page the session shows, as the gate compares origins.
+async fn current_origin(live: &Live) -> Result<pont_policy::Origin, Error> {
+    let url = secrets::quietly(&live.filled, live.session.current_url())
+        .await
+        .map_err(|e| to_error(&e, None))?;
+    let origin = pont_browser::Origin::from_url(&url).map_err(|e| to_error(&e, None))?;
+    pont_policy::Origin::parse(&origin.to_string())
+        .map_err(|e| Error::Invalid(format!("page origin {origin}: {e}")))
+}
+
+/// Refuses, through the gate (so the refusal is audited), reading back `what` of an element
+/// that received a secret.
+fn refuse_read_back(
+    state: &ItemState,
+    live: &Live,
+    el: &pont_browser::Element,
+    what: &str,
+) -> Result<(), Error> {
+    let Some(name) = live.filled.secret_of(el) else {
+        return Ok(());
+    };
+    let action = Action::SecretUse {
+        name: &name,
+        sink: SecretSink::ReadBack { what },
+    };
+    match state.authorize(&action) {
+        Ok(_) => Ok(()),
+        Err(d) => Err(Error::Denied(d.reason)),
+    }
+}
+
 /// The origin of the page the session shows, for provenance; the application's origin if the
 /// page cannot tell.
 async fn page_origin(live: &Live) -> String {
-    match live.session.current_url().await {
+    match secrets::quietly(&live.filled, live.session.current_url()).await {
         Ok(url) => pont_browser::Origin::from_url(&url)
             .map(|o| o.to_string())
             .unwrap_or_else(|_| live.app_origin.clone()),
@@ -296,7 +336,7 @@ fn stage_upload(live: &Live, src: &Path, name: &str) -> std::io::Result<std::pat
 /// Screenshot of the session, kept as evidence of the item. Best effort: a failure here must
 /// not hide the robot's own error.
 async fn keep_screenshot(run: Arc<RunShared>, item: Option<i64>, live: Arc<Live>) {
-    let png = match live.session.screenshot().await {
+    let png = match secrets::masked_screenshot(&live.session, &live.filled).await {
         Ok(png) => png,
         Err(e) => {
             tracing::warn!(
@@ -306,6 +346,11 @@ async fn keep_screenshot(run: Arc<RunShared>, item: Option<i64>, live: Arc<Live>
             return;
         }
     };
+    // The host's own evidence counts against the run's evidence limits too.
+    if let Err(why) = run.limits.admit_evidence(png.len() as u64) {
+        tracing::warn!("no failure screenshot: {why}");
+        return;
+    }
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let dest = evidence_path(&run.evidence_dir, &run.run_id, item, seq);
     let written = dest
@@ -343,8 +388,9 @@ impl browser::HostSession for ItemState {
     }
     async fn current_url(&mut self, h: Resource<SessionHandle>) -> Res<String> {
         let live = self.live(&h)?;
-        let r = live.session.current_url().await;
-        Ok(r.map_err(|e| to_error(&e, None)))
+        let r = secrets::quietly(&live.filled, live.session.current_url()).await;
+        Ok(r.map(|u| live.filled.redact(u))
+            .map_err(|e| to_error(&e, None)))
     }
     async fn find(
         &mut self,
@@ -410,21 +456,35 @@ impl browser::HostElement for ItemState {
         self.upload_inner(h, file).instrument(span("upload")).await
     }
     async fn text(&mut self, h: Resource<ElementHandle>) -> Res<String> {
-        let (el, _) = self.element(&h)?;
-        let r = el.text().instrument(span("text")).await;
-        Ok(r.map_err(|e| to_error(&e, None)))
+        let (el, live) = self.element(&h)?;
+        if let Err(e) = refuse_read_back(self, &live, &el, "text") {
+            return Ok(Err(e));
+        }
+        let r = secrets::quietly(&live.filled, el.text().instrument(span("text"))).await;
+        Ok(r.map(|t| live.filled.redact(t))
+            .map_err(|e| to_error(&e, None)))
     }
     async fn attribute(&mut self, h: Resource<ElementHandle>, name: String) -> Res<Option<String>> {
-        let (el, _) = self.element(&h)?;
-        let r = el.attribute(&name).instrument(span("attribute")).await;
-        Ok(r.map_err(|e| to_error(&e, None)))
+        let (el, live) = self.element(&h)?;
+        if let Err(e) = refuse_read_back(self, &live, &el, "attribute") {
+            return Ok(Err(e));
+        }
+        let read = el.attribute(&name).instrument(span("attribute"));
+        let r = secrets::quietly(&live.filled, read).await;
+        Ok(r.map(|v| v.map(|v| live.filled.redact(v)))
+            .map_err(|e| to_error(&e, None)))
     }
     async fn read_table(&mut self, h: Resource<ElementHandle>) -> Res<TableData> {
-        let (el, _) = self.element(&h)?;
-        let r = el.read_table().instrument(span("read-table")).await;
+        let (el, live) = self.element(&h)?;
+        if let Err(e) = refuse_read_back(self, &live, &el, "read-table") {
+            return Ok(Err(e));
+        }
+        let read = el.read_table().instrument(span("read-table"));
+        let r = secrets::quietly(&live.filled, read).await;
+        let cut = |row: Vec<String>| row.into_iter().map(|c| live.filled.redact(c)).collect();
         Ok(r.map(|t| TableData {
-            headers: t.headers,
-            rows: t.rows,
+            headers: cut(t.headers),
+            rows: t.rows.into_iter().map(cut).collect(),
         })
         .map_err(|e| to_error(&e, None)))
     }

@@ -7,6 +7,7 @@
 
 mod host;
 mod proxy;
+mod secrets;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,15 +34,26 @@ pub(crate) struct BrowserRun {
 const SESSION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl BrowserRun {
-    /// A browser whose downloads land under the run's spool (so blobs are moved, not copied).
-    pub(crate) fn new(spool: &Path) -> Self {
+    /// The run's browser. Its downloads land in the browser's private directory, the one
+    /// Chromium's unprivileged account may write (the run's spool is out of its reach), and
+    /// are moved into the spool when the robot takes them (same temp file system: a rename).
+    ///
+    /// Two host settings, for hosts that need them: `PONT_BROWSER_USER` names the account
+    /// Chromium runs as when the host is root (default `nobody`), and
+    /// `PONT_BROWSER_NO_SANDBOX=1` turns Chromium's own sandbox off, a fallback only for a
+    /// kernel without unprivileged user namespaces.
+    pub(crate) fn new(_spool: &Path) -> Self {
+        let defaults = BrowserConfig::default();
+        let user = std::env::var("PONT_BROWSER_USER").unwrap_or(defaults.user.clone());
+        let no_sandbox = std::env::var_os("PONT_BROWSER_NO_SANDBOX").is_some_and(|v| v == "1");
         Self {
             config: BrowserConfig {
-                spool_dir: Some(spool.join("browser-downloads")),
                 // Items above the session cap queue for a free session; the
                 // item deadline ends a wait that would be longer.
                 session_wait: SESSION_WAIT,
-                ..BrowserConfig::default()
+                user,
+                chromium_sandbox: !no_sandbox,
+                ..defaults
             },
             browser: AsyncMutex::new(None),
         }
@@ -80,6 +92,8 @@ pub(crate) struct Live {
     touched: Arc<Mutex<BTreeSet<String>>>,
     /// Files staged for upload, removed with the session (after Chromium quits).
     uploads: tempfile::TempDir,
+    /// Secrets typed into the session's pages: never read back, masked in screenshots.
+    filled: secrets::Filled,
 }
 
 impl Live {

@@ -1,46 +1,69 @@
 //! The gate plugged into the browser's filtering proxy: which origins a session's Chromium may
-//! reach, and what happens with each proxied connection (audit of denials, egress ledger).
+//! reach, the bytes it sends them (metered against their budgets), and what happens with each
+//! proxied connection (audit of denials and refusals).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use pont_browser::{Decision, Origin, OriginPolicy, ProxyEvent, ProxyEventSink};
-use pont_policy::{Action, Gate};
+use pont_browser::{Decision, Origin, OriginPolicy, ProxyEvent, ProxyEventSink, Stopped};
+use pont_policy::{Action, Egress, Gate};
 
-use crate::journal::Journal;
-
-/// The origins of every browser application granted to the robot. Deciding is a set lookup
+/// The origins of every browser application granted to the robot. Deciding is a map lookup
 /// with no audit record: the proxy asks for every request a page makes, and the records that
-/// matter (denials) are written by [`GateSink`] when the proxy reports them.
-pub(super) struct GrantedOrigins(HashSet<Origin>);
+/// matter (denials, refusals) are written by [`GateSink`] and the gate's meter.
+pub(super) struct GrantedOrigins {
+    /// Each granted origin, as the proxy sees it and as the gate's meter counts it.
+    granted: HashMap<Origin, pont_policy::Origin>,
+    gate: Gate,
+    item: Option<i64>,
+}
 
 impl GrantedOrigins {
-    pub(super) fn of(gate: &Gate) -> Self {
-        let set = gate
+    pub(super) fn of(gate: &Gate, item: Option<i64>) -> Self {
+        let granted = gate
             .policy()
             .browser
             .values()
-            .filter_map(|g| Origin::from_url(&g.origin.to_string()).ok())
+            .filter_map(|g| {
+                Some((
+                    Origin::from_url(&g.origin.to_string()).ok()?,
+                    g.origin.clone(),
+                ))
+            })
             .collect();
-        Self(set)
+        Self {
+            granted,
+            gate: gate.clone(),
+            item,
+        }
     }
 }
 
 impl OriginPolicy for GrantedOrigins {
     fn decide(&self, origin: &Origin) -> Decision {
-        if self.0.contains(origin) {
+        if self.granted.contains_key(origin) {
             Decision::Allow
         } else {
             Decision::Deny
         }
+    }
+
+    /// Every byte a page sends to a granted origin goes through the gate's one meter: the
+    /// origin's `[budgets]` line (shared with HTTP requests to the same origin) and the
+    /// run's ledger. A refusal is audited by the meter.
+    fn charge(&self, origin: &Origin, bytes: u64) -> Result<(), String> {
+        let Some(granted) = self.granted.get(origin) else {
+            return Err(format!("not granted: browser origin {origin}"));
+        };
+        self.gate
+            .meter(self.item, Egress::Browser(granted), "request", bytes)
+            .map_err(|d| d.reason)
     }
 }
 
 /// Receives the proxy's events for one session of one item.
 pub(super) struct GateSink {
     pub(super) gate: Gate,
-    pub(super) journal: Journal,
-    pub(super) run_id: String,
     pub(super) item: Option<i64>,
     /// Origins reached, for the item's tools count.
     pub(super) touched: Arc<Mutex<BTreeSet<String>>>,
@@ -52,35 +75,30 @@ const PROXY_DENIAL: &str = "not granted: the browser proxy blocked a page reques
 impl ProxyEventSink for GateSink {
     fn record(&self, event: &ProxyEvent) {
         let origin = event.origin.to_string();
-        if !event.allowed {
-            // Chromium's own chatter is counted by the proxy, not audited as the robot's act.
-            if !event.background {
-                self.audit_denial(&origin);
-            }
-            return;
+        if event.bytes_up > 0 || event.allowed {
+            self.touched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(origin.clone());
         }
-        self.touched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(origin.clone());
-        if event.bytes_up > 0
-            && let Err(e) = self
-                .journal
-                .ledger_add(&self.run_id, "robot", &origin, event.bytes_up)
-        {
-            tracing::warn!("cannot add browser bytes to the ledger: {e}");
+        match &event.stopped {
+            // Chromium's own chatter is counted by the proxy, not audited as the robot's act.
+            None if !event.allowed && !event.background => self.audit(&origin, PROXY_DENIAL),
+            Some(Stopped::SpecialAddress(why)) => self.audit(&origin, why),
+            // The meter wrote the budget refusal when it made it.
+            Some(Stopped::Budget(_)) | None => {}
         }
     }
 }
 
 impl GateSink {
-    fn audit_denial(&self, origin: &str) {
+    fn audit(&self, origin: &str, reason: &str) {
         match pont_policy::Origin::parse(origin) {
             Ok(o) => {
                 let action = Action::BrowserGoto { origin: &o };
-                let _ = self.gate.refuse(self.item, &action, PROXY_DENIAL.into());
+                let _ = self.gate.refuse(self.item, &action, reason.to_string());
             }
-            Err(e) => tracing::warn!("browser proxy denial of an unparsable origin: {e}"),
+            Err(e) => tracing::warn!("browser proxy refusal for an unparsable origin: {e}"),
         }
     }
 }

@@ -312,6 +312,10 @@ pub(crate) fn error(e: m::DsError) -> w::DsError {
         | E::Rejected(_)
         | E::Graphql { .. } => w::DsError::Rejected(text),
         E::Config(_) => w::DsError::Unsupported(text),
+        // An egress budget refused the request: nothing was sent.
+        E::Denied(_) => w::DsError::Denied(text),
+        // The host handed the wrong permit: refused before anything was sent.
+        E::Unpermitted(_) => w::DsError::Denied(text),
         // A hostile or broken answer: retrying gets the same.
         E::Limit(_) | E::Pagination(_) => w::DsError::Rejected(text),
         _ => w::DsError::Unavailable(text),

@@ -37,20 +37,27 @@ type DossierFilter_ = crate::bindings::pont::robot::ds::DossierFilter;
 
 impl Host for ItemState {
     async fn get_demarche(&mut self, number: i64) -> DsRes<Demarche> {
-        let ds = tryds!(self.ds_read("demarche", Some(number), None));
+        let (ds, permit) = tryds!(self.ds_read("demarche", Some(number), None));
         Ok(ds
             .client
-            .demarche(number)
+            .demarche(&permit, number)
             .await
             .map(|d| convert::demarche(&d))
             .map_err(convert::error))
     }
 
     async fn get_dossier(&mut self, number: i64) -> DsRes<Dossier> {
-        let ds = tryds!(self.ds_read("dossier", None, Some(number)));
-        let d = tryds!(ds.client.dossier(number).await.map_err(convert::error));
-        // Only now is the dossier's démarche known: it must be granted too.
-        tryds!(self.ds_read("dossier", Some(d.demarche), Some(number)));
+        let (ds, at) = tryds!(self.ds_read_dossier("dossier", number).await);
+        // Read once when it had to be read to learn its démarche.
+        let d = match at.read {
+            Some(d) => d,
+            None => tryds!(
+                ds.client
+                    .dossier(&at.permit, number)
+                    .await
+                    .map_err(convert::error)
+            ),
+        };
         ds.remember(number, d.key(), d.demarche);
         Ok(Ok(convert::dossier(&d, &mut self.ds_files)))
     }
@@ -61,10 +68,10 @@ impl Host for ItemState {
         f: DossierFilter_,
         after: Option<String>,
     ) -> DsRes<DossierPage> {
-        let ds = tryds!(self.ds_read("dossiers", Some(demarche), None));
+        let (ds, permit) = tryds!(self.ds_read("dossiers", Some(demarche), None));
         let page = tryds!(
             ds.client
-                .dossiers(demarche, &filter(f), after.as_deref())
+                .dossiers(&permit, demarche, &filter(f), after.as_deref())
                 .await
                 .map_err(convert::error)
         );
@@ -88,10 +95,10 @@ impl Host for ItemState {
         since: Option<String>,
         after: Option<String>,
     ) -> DsRes<DeletedPage> {
-        let ds = tryds!(self.ds_read("deleted-dossiers", Some(demarche), None));
+        let (ds, permit) = tryds!(self.ds_read("deleted-dossiers", Some(demarche), None));
         let page = ds
             .client
-            .deleted_dossiers(demarche, since.as_deref(), after.as_deref(), None)
+            .deleted_dossiers(&permit, demarche, since.as_deref(), after.as_deref(), None)
             .await;
         Ok(page.map(deleted_page).map_err(convert::error))
     }
@@ -102,19 +109,22 @@ impl Host for ItemState {
         since: Option<String>,
         after: Option<String>,
     ) -> DsRes<DeletedPage> {
-        let ds = tryds!(self.ds_read("pending-deleted-dossiers", Some(demarche), None));
+        let (ds, permit) = tryds!(self.ds_read("pending-deleted-dossiers", Some(demarche), None));
         let page = ds
             .client
-            .pending_deleted_dossiers(demarche, since.as_deref(), after.as_deref(), None)
+            .pending_deleted_dossiers(&permit, demarche, since.as_deref(), after.as_deref(), None)
             .await;
         Ok(page.map(deleted_page).map_err(convert::error))
     }
 
     async fn messages(&mut self, dossier: i64) -> DsRes<Vec<Message>> {
-        let ds = tryds!(self.ds_read("messages", None, Some(dossier)));
-        let (_, demarche) = tryds!(ds.locate(dossier).await.map_err(convert::error));
-        tryds!(self.ds_read("messages", Some(demarche), Some(dossier)));
-        let list = tryds!(ds.client.messages(dossier).await.map_err(convert::error));
+        let (ds, at) = tryds!(self.ds_read_dossier("messages", dossier).await);
+        let list = tryds!(
+            ds.client
+                .messages(&at.permit, dossier)
+                .await
+                .map_err(convert::error)
+        );
         Ok(Ok(list
             .iter()
             .map(|m| convert::message(m, &mut self.ds_files, dossier))
@@ -215,17 +225,18 @@ impl Host for ItemState {
             }
         };
         let attachment = tryds!(self.upload_blob(&p, attachment).await?);
-        let sent =
-            p.ds.client
-                .envoyer_message(
-                    &p.key,
-                    &p.instructeur,
-                    &body,
-                    attachment.as_deref(),
-                    correction.map(convert::correction_back),
-                )
-                .await;
-        tryds!(self.end_mutation(intent, bytes, &sent));
+        let sent = p
+            .client
+            .envoyer_message(
+                &p.permit,
+                &p.key,
+                &p.instructeur,
+                &body,
+                attachment.as_deref(),
+                correction.map(convert::correction_back),
+            )
+            .await;
+        tryds!(self.end_mutation(intent, &sent));
         if sent.is_ok() {
             self.asked_correction(dossier, asks_correction);
         }
@@ -244,8 +255,8 @@ impl Host for ItemState {
             format!("{inputs:?}").as_bytes(),
         );
         let send = move |p: Prepared| async move {
-            p.ds.client
-                .modifier_annotations(&p.key, &p.instructeur, &inputs)
+            p.client
+                .modifier_annotations(&p.permit, &p.key, &p.instructeur, &inputs)
                 .await
                 .map(|_| ())
         };
@@ -263,8 +274,8 @@ impl Host for ItemState {
     async fn archiver(&mut self, dossier: i64) -> DsRes<()> {
         let check = Check::Expect(Expectation::Archived);
         let send = |p: Prepared| async move {
-            p.ds.client
-                .archiver(&p.key, &p.instructeur)
+            p.client
+                .archiver(&p.permit, &p.key, &p.instructeur)
                 .await
                 .map(|_| ())
         };
@@ -294,13 +305,13 @@ impl Host for ItemState {
                 file.reference
             ))));
         };
-        let ds = tryds!(self.ds_read("attachment", None, Some(seen.dossier)));
+        let (ds, permit) = tryds!(self.ds_read("attachment", None, Some(seen.dossier)));
         // Streamed to a fresh spool file (checksum checked by the client as
         // the bytes arrive); the file is never held whole in memory.
         let dest = BlobEntry::reserve(&self.run.spool, &format!("ds-{}-", seen.dossier));
         let dest = tryds!(dest.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
         // The client hashes the SHA-256 in the same pass as DS's MD5.
-        let done = match ds.client.download_hashed(&seen.file, &dest).await {
+        let done = match ds.client.download_hashed(&permit, &seen.file, &dest).await {
             Ok(done) => done,
             Err(e) => {
                 let _ = std::fs::remove_file(&dest);
@@ -319,7 +330,11 @@ impl Host for ItemState {
             &seen.file.content_type,
             source,
         );
-        Ok(Ok(self.table.push(entry)?))
+        // `ds-error` has no `limit`: a host limit reads as DS's `rejected`,
+        // like the DS client's own limits.
+        Ok(self
+            .keep_blob(("ds", "attachment"), entry)
+            .map_err(|e| DsError::Rejected(crate::capabilities::handles::error_text(&e))))
     }
 }
 

@@ -131,9 +131,12 @@ async fn applied_in_ds(p: &Prepared, number: i64, check: &Check<'_>) -> Result<b
     {
         let client = &p.ds.client;
         match check {
-            Check::Expect(e) => client.is_applied(number, e).await.map_err(convert::error),
+            Check::Expect(e) => client
+                .is_applied(&p.permit, number, e)
+                .await
+                .map_err(convert::error),
             Check::Message(body) => Ok(client
-                .messages(number)
+                .messages(&p.permit, number)
                 .await
                 .map_err(convert::error)?
                 .iter()
@@ -149,7 +152,6 @@ impl ItemState {
     pub(super) fn end_mutation<T>(
         &self,
         id: i64,
-        bytes: u64,
         result: &Result<T, pont_ds::DsError>,
     ) -> Result<(), DsError> {
         let run = &self.run;
@@ -160,16 +162,11 @@ impl ItemState {
             ) => ("intent", format!("unknown: {e}")),
             Err(e) => ("failed", e.to_string()),
         };
+        // The bytes sent are in the ledger already: the DS client counted
+        // each request through the gate's meter as it left.
         run.journal
             .mutation_result(id, status, &detail)
             .map_err(journal_error)?;
-        if status == "applied"
-            && let Some(ds) = &run.ds
-        {
-            run.journal
-                .ledger_add(&run.run_id, "robot", &ds.destination, bytes)
-                .map_err(journal_error)?;
-        }
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! dossiers, and every read or change is checked against its grant first.
 
 mod convert;
+mod decide;
 mod journaled;
 
 use std::collections::HashMap;
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pont_ds::{Budget, DossierKey, DsClient};
-use pont_policy::{Action, Denied, DsAction, DsSettings, SecretSource};
+use pont_policy::{Action, Denied, DsAction, DsSettings, Permit, SecretSource};
 use wasmtime::component::Resource;
 
 pub(crate) use convert::FileTable;
@@ -32,8 +33,6 @@ type DsRes<T> = wasmtime::Result<Result<T, DsError>>;
 #[derive(Debug)]
 pub(crate) struct DsBackend {
     client: DsClient,
-    /// The ledger's name for DS: its endpoint, without the token.
-    pub destination: String,
     instructeur_email: String,
     /// Instructeur id per démarche, resolved once.
     instructeurs: Mutex<HashMap<i64, String>>,
@@ -55,7 +54,8 @@ pub(crate) fn read_secret(source: &SecretSource) -> Result<String, String> {
 }
 
 impl DsBackend {
-    pub fn new(settings: &DsSettings) -> Result<Self, RuntimeError> {
+    /// Connect with the bounds of `[limits.ds]` (see [`crate::limits::ds_limits`]).
+    pub fn new(settings: &DsSettings, limits: pont_ds::DsLimits) -> Result<Self, RuntimeError> {
         let token = read_secret(&settings.token)
             .map_err(|e| RuntimeError::Fatal(format!("DS token: {e}")))?;
         let client = DsClient::builder(settings.endpoint.clone(), token)
@@ -63,18 +63,22 @@ impl DsBackend {
                 requests: settings.requests_per_minute,
                 per: Duration::from_secs(60),
             })
+            .limits(limits)
             .build()
             .map_err(|e| RuntimeError::Fatal(format!("DS client: {e}")))?;
         Ok(Self {
             client,
-            destination: format!("DS {}", settings.endpoint),
             instructeur_email: settings.instructeur.clone(),
             instructeurs: Mutex::default(),
             dossiers: Mutex::default(),
         })
     }
 
-    async fn instructeur(&self, demarche: i64) -> Result<String, pont_ds::DsError> {
+    async fn instructeur(
+        &self,
+        permit: &Permit,
+        demarche: i64,
+    ) -> Result<String, pont_ds::DsError> {
         if let Some(id) = self
             .instructeurs
             .lock()
@@ -85,7 +89,7 @@ impl DsBackend {
         }
         let id = self
             .client
-            .resolve_instructeur(demarche, &self.instructeur_email)
+            .resolve_instructeur(permit, demarche, &self.instructeur_email)
             .await?;
         self.instructeurs
             .lock()
@@ -111,18 +115,24 @@ impl DsBackend {
             .insert(number, (key, demarche));
     }
 
-    async fn locate(&self, number: i64) -> Result<(DossierKey, i64), pont_ds::DsError> {
-        if let Some(found) = self
-            .dossiers
+    /// The key and démarche of a dossier already read in this run.
+    fn known(&self, number: i64) -> Option<(DossierKey, i64)> {
+        self.dossiers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&number)
-        {
-            return Ok(found.clone());
-        }
-        let d = self.client.dossier(number).await?;
+            .cloned()
+    }
+
+    /// Read a dossier to learn where it is (see [`decide`]).
+    async fn lookup(
+        &self,
+        permit: &Permit,
+        number: i64,
+    ) -> Result<pont_ds::Dossier, pont_ds::DsError> {
+        let d = self.client.dossier(permit, number).await?;
         self.remember(number, d.key(), d.demarche);
-        Ok((d.key(), d.demarche))
+        Ok(d)
     }
 }
 
@@ -131,9 +141,14 @@ fn denied(d: Denied) -> DsError {
 }
 
 /// A mutation, gated and ready to send.
-#[derive(Clone)]
 struct Prepared {
+    /// The gate's permit for this mutation of this dossier: every DS
+    /// request of the mutation (confirming reads, upload, send) takes it.
+    permit: Permit,
     ds: Arc<DsBackend>,
+    /// The run's client with this item's egress meter: every request body
+    /// and upload of the mutation is counted (and budgeted) before it leaves.
+    client: DsClient,
     key: DossierKey,
     instructeur: String,
 }
@@ -151,16 +166,30 @@ impl ItemState {
         what: &str,
         demarche: Option<i64>,
         dossier: Option<i64>,
-    ) -> Result<Arc<DsBackend>, DsError> {
-        self.authorize(&Action::DsRead {
-            what,
-            demarche,
-            dossier,
-        })
-        .map_err(denied)?;
+    ) -> Result<(Arc<DsBackend>, Permit), DsError> {
+        let permit = self
+            .authorize(&Action::DsRead {
+                what,
+                demarche,
+                dossier,
+            })
+            .map_err(denied)?;
         let ds = self.ds_backend()?;
         self.tools.insert("ds");
-        Ok(ds)
+        Ok((ds, permit))
+    }
+
+    /// Decide a read of dossier `number` (see [`decide`]).
+    async fn ds_read_dossier(
+        &mut self,
+        what: &str,
+        number: i64,
+    ) -> Result<(Arc<DsBackend>, decide::Located), DsError> {
+        let ds = self.ds_backend()?;
+        let want = decide::Want::Read(what);
+        let located = self.decider().locate(&ds, number, want).await?;
+        self.tools.insert("ds");
+        Ok((ds, located))
     }
 
     async fn prepare(
@@ -170,17 +199,25 @@ impl ItemState {
         bytes: u64,
     ) -> Result<Prepared, DsError> {
         let ds = self.ds_backend()?;
-        let (key, demarche) = ds.locate(number).await.map_err(convert::error)?;
-        self.authorize(&Action::DsMutate {
-            action,
+        let want = decide::Want::Mutate(action, bytes);
+        let decide::Located {
+            permit,
+            key,
             demarche,
-            dossier: number,
-            bytes,
-        })
-        .map_err(denied)?;
+            ..
+        } = self.decider().locate(&ds, number, want).await?;
         self.tools.insert("ds");
-        let instructeur = ds.instructeur(demarche).await.map_err(convert::error)?;
+        let instructeur = ds
+            .instructeur(&permit, demarche)
+            .await
+            .map_err(convert::error)?;
+        let meter = crate::egress::DsMeter {
+            gate: self.run.gate.clone(),
+            item: self.item,
+        };
         Ok(Prepared {
+            permit,
+            client: ds.client.metered(Arc::new(meter)),
             ds,
             key,
             instructeur,
@@ -198,10 +235,16 @@ impl ItemState {
         };
         let entry = self.table.get(&blob)?;
         let info = entry.info();
-        let uploaded =
-            p.ds.client
-                .upload_file(&p.key, entry.path(), &info.file_name, &info.content_type)
-                .await;
+        let uploaded = p
+            .client
+            .upload_file(
+                &p.permit,
+                &p.key,
+                entry.path(),
+                &info.file_name,
+                &info.content_type,
+            )
+            .await;
         Ok(uploaded
             .map(|u| Some(u.signed_blob_id))
             .map_err(convert::error))
@@ -235,7 +278,7 @@ impl ItemState {
             Err(e) => return Ok(Err(e)),
         };
         let result = send(p).await;
-        if let Err(e) = self.end_mutation(intent, bytes, &result) {
+        if let Err(e) = self.end_mutation(intent, &result) {
             return Ok(Err(e));
         }
         Ok(result.map(|_| ()).map_err(convert::error))
@@ -254,13 +297,13 @@ impl ItemState {
         });
         let send = move |p: Prepared| async move {
             if present {
-                p.ds.client
-                    .ajouter_label(&p.key, &label_id)
+                p.client
+                    .ajouter_label(&p.permit, &p.key, &label_id)
                     .await
                     .map(|_| ())
             } else {
-                p.ds.client
-                    .supprimer_label(&p.key, &label_id)
+                p.client
+                    .supprimer_label(&p.permit, &p.key, &label_id)
                     .await
                     .map(|_| ())
             }
@@ -297,23 +340,24 @@ impl ItemState {
             Ok(j) => j,
             Err(e) => return Ok(Err(e)),
         };
-        let c = &p.ds.client;
+        let (c, g) = (&p.client, &p.permit);
         let (k, i, n) = (&p.key, p.instructeur.as_str(), t.disable_notification);
         let result = match t.kind {
-            Kind::PasserEnInstruction => c.passer_en_instruction(k, i, n).await,
-            Kind::RepasserEnInstruction => c.repasser_en_instruction(k, i, n).await,
-            Kind::RepasserEnConstruction => c.repasser_en_construction(k, i, n).await,
-            Kind::Accepter => c.accepter(k, i, t.motivation, justificatif, n).await,
+            Kind::PasserEnInstruction => c.passer_en_instruction(g, k, i, n).await,
+            Kind::RepasserEnInstruction => c.repasser_en_instruction(g, k, i, n).await,
+            Kind::RepasserEnConstruction => c.repasser_en_construction(g, k, i, n).await,
+            Kind::Accepter => c.accepter(g, k, i, t.motivation, justificatif, n).await,
             Kind::Refuser => {
-                c.refuser(k, i, t.motivation.unwrap_or_default(), justificatif, n)
+                c.refuser(g, k, i, t.motivation.unwrap_or_default(), justificatif, n)
                     .await
             }
             Kind::ClasserSansSuite => {
-                c.classer_sans_suite(k, i, t.motivation.unwrap_or_default(), justificatif, n)
+                let motivation = t.motivation.unwrap_or_default();
+                c.classer_sans_suite(g, k, i, motivation, justificatif, n)
                     .await
             }
         };
-        if let Err(e) = self.end_mutation(intent, bytes, &result) {
+        if let Err(e) = self.end_mutation(intent, &result) {
             return Ok(Err(e));
         }
         if result.is_ok() {

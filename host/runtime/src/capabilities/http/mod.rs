@@ -6,22 +6,29 @@
 //! through [`Caller::hop`]:
 //! - the gate checks `scheme://host:port` against the grant (and the body against the budget);
 //!   a redirect is a new hop, checked again;
-//! - names are resolved by the host, which refuses loopback, link-local and other special
-//!   addresses a name resolves to (grant such an address literally if it is really wanted), so
-//!   a granted name cannot be pointed at the host's own services;
+//! - names are resolved by the host, which refuses the special addresses a name resolves to
+//!   (loopback, private and shared ranges, link-local and cloud metadata, ...: the one list of
+//!   [`pont_policy::address`], which the browser proxy applies too; grant such an address
+//!   literally if it is really wanted), so a granted name cannot be pointed at the host's own
+//!   services or the local network;
 //! - secrets go in by reference: a header value `Bearer {{secret:NAME}}` gets the secret's value,
-//!   and the value is cut out of whatever comes back;
-//! - request and response sizes are capped; the bytes sent are written to the egress ledger.
+//!   only toward an origin the secret is bound to; the answer is asked for unencoded and the
+//!   value (also escaped or percent-encoded) is cut out of whatever comes back ([`secrets`]);
+//! - request and response sizes are capped; the request as it leaves (request line, headers
+//!   with secrets filled in, body: [`wire`]) is charged to the origin's budget and the ledger
+//!   before it is sent, and a request past the budget is refused with nothing sent.
 
 mod redact;
+mod secrets;
 mod wasi_hooks;
+mod wire;
 mod wit_host;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pont_policy::{Action, Origin};
+use pont_policy::{Action, Origin, address};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
@@ -93,45 +100,18 @@ impl reqwest::dns::Resolve for CheckedResolver {
         Box::pin(async move {
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                found.iter().copied().filter(|a| !special(a.ip())).collect();
+            let allowed: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| address::dial_allowed(&host, a.ip()))
+                .collect();
             if allowed.is_empty() {
-                let shown: Vec<String> = found.iter().map(|a| a.ip().to_string()).collect();
-                return Err(Box::new(ResolveRefused(format!(
-                    "`{host}` resolves to {} (loopback, link-local or another special address), \
-                     which a granted name may not reach; grant the address itself if it is meant",
-                    if shown.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        shown.join(", ")
-                    }
-                )))
+                let ips: Vec<_> = found.iter().map(|a| a.ip()).collect();
+                return Err(Box::new(ResolveRefused(address::name_refusal(&host, &ips)))
                     as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
-    }
-}
-
-/// Addresses a name must not lead to: this host, the link, no-one, everyone.
-fn special(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return special(IpAddr::V4(v4));
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-        }
     }
 }
 
@@ -170,10 +150,13 @@ impl Caller {
     pub(crate) async fn hop(&self, out: &Outgoing) -> Result<Answer, HttpFailure> {
         let origin = Origin::parse(out.url.as_str())
             .map_err(|e| HttpFailure::Invalid(format!("URL `{}`: {e}", out.url)))?;
+        // Secrets are filled in first: the gate charges the request as it
+        // will leave, request line, headers and body, before any of it does.
+        let (headers, secrets) = self.headers(&out.headers, &origin)?;
         let action = Action::HttpRequest {
             origin: &origin,
             method: out.method.as_str(),
-            bytes: out.body.len() as u64,
+            bytes: wire::request_bytes(&out.method, &out.url, &headers, out.body.len()),
         };
         if out.body.len() > MAX_REQUEST_BODY {
             let why = format!(
@@ -188,7 +171,6 @@ impl Caller {
             .gate
             .authorize(self.item, &action)
             .map_err(|d| HttpFailure::Denied(d.reason))?;
-        let (headers, secrets) = self.headers(&out.headers)?;
         let span = tracing::info_span!("capability", capability = "http", op = %out.method, target = %origin);
         let sent = self
             .run
@@ -204,15 +186,10 @@ impl Caller {
             Ok(r) => r,
             Err(e) => return Err(self.send_error(&action, &e)),
         };
-        if let Err(e) = self.run.journal.ledger_add(
-            &self.run.run_id,
-            "robot",
-            &origin.to_string(),
-            out.body.len() as u64,
-        ) {
-            tracing::warn!("cannot add HTTP bytes to the ledger: {e}");
-        }
         self.tools.insert(origin.to_string());
+        if !secrets.is_empty() {
+            self.refuse_encoded(&action, &response)?;
+        }
         Ok(Answer {
             response,
             redactor: Redactor::new(secrets),
@@ -220,7 +197,11 @@ impl Caller {
     }
 
     /// The robot's headers, checked, with `{{secret:NAME}}` references filled in by the host.
-    fn headers(&self, given: &[(String, String)]) -> Result<(HeaderMap, Vec<String>), HttpFailure> {
+    fn headers(
+        &self,
+        given: &[(String, String)],
+        origin: &Origin,
+    ) -> Result<(HeaderMap, Vec<String>), HttpFailure> {
         let mut map = HeaderMap::new();
         let mut secrets = Vec::new();
         for (name, value) in given {
@@ -230,7 +211,7 @@ impl Caller {
                     "header `{name}` is set by the host"
                 )));
             }
-            let value = self.fill_secrets(value, &mut secrets)?;
+            let value = self.fill_secrets(value, origin, &mut secrets)?;
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| HttpFailure::Invalid(format!("header name `{name}` is malformed")))?;
             let value = HeaderValue::from_str(&value).map_err(|_| {
@@ -238,61 +219,28 @@ impl Caller {
             })?;
             map.append(name, value);
         }
+        if !secrets.is_empty() {
+            secrets::plain_answer_only(&mut map);
+        }
         Ok((map, secrets))
     }
 
-    /// Replace each `{{secret:NAME}}` by the secret's value, each use through the gate.
-    fn fill_secrets(&self, value: &str, used: &mut Vec<String>) -> Result<String, HttpFailure> {
-        let mut out = String::new();
-        let mut rest = value;
-        while let Some(start) = rest.find("{{secret:") {
-            let after = &rest[start + "{{secret:".len()..];
-            let Some(end) = after.find("}}") else {
-                return Err(HttpFailure::Invalid(
-                    "unterminated `{{secret:` reference in a header".into(),
-                ));
-            };
-            let name = after[..end].trim();
-            out.push_str(&rest[..start]);
-            let secret = self.secret(name)?;
-            out.push_str(&secret);
-            used.push(secret);
-            rest = &after[end + 2..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-
-    fn secret(&self, name: &str) -> Result<String, HttpFailure> {
-        let action = Action::SecretUse {
-            name,
-            purpose: "http",
-        };
-        self.run
-            .gate
-            .authorize(self.item, &action)
-            .map_err(|d| HttpFailure::Denied(d.reason))?;
-        let source = self
-            .run
-            .gate
-            .policy()
-            .secrets
-            .get(name)
-            .cloned()
-            .ok_or_else(|| HttpFailure::Denied(format!("not granted: secret `{name}`")))?;
-        crate::capabilities::ds::read_secret(&source)
-            .map_err(|e| HttpFailure::Unavailable(format!("secret `{name}`: {e}")))
-    }
-
     /// A transport error; a refused name resolution is a denial, audited as one.
+    ///
+    /// A request that never got a connection sent nothing: its bytes come
+    /// back out of the budget and the ledger.
     fn send_error(&self, action: &Action<'_>, e: &reqwest::Error) -> HttpFailure {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(s) = source {
             if let Some(refused) = s.downcast_ref::<ResolveRefused>() {
+                self.run.gate.unsent(action);
                 let d = self.run.gate.refuse(self.item, action, refused.0.clone());
                 return HttpFailure::Denied(d.reason);
             }
             source = s.source();
+        }
+        if e.is_connect() {
+            self.run.gate.unsent(action);
         }
         let kind = if e.is_timeout() {
             "timed out"
@@ -324,27 +272,4 @@ pub(crate) fn header_pairs(headers: &HeaderMap, redactor: &Redactor) -> Vec<(Str
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::special;
-
-    #[test]
-    fn special_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            assert!(special(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["10.1.2.3", "192.0.2.10", "2001:db8::1"] {
-            assert!(!special(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

@@ -44,7 +44,9 @@ impl http::Host for ItemState {
         let caller = self.http_caller();
         let spool = self.run.spool.clone();
         match send_spooled(&caller, request, &spool).await {
-            Ok((status, blob)) => Ok(Ok((status, self.table.push(blob)?))),
+            Ok((status, blob)) => Ok(self
+                .keep_blob(("http", "send-to-blob"), blob)
+                .map(|b| (status, b))),
             Err(f) => Ok(Err(f.into())),
         }
     }
