@@ -6,7 +6,8 @@
 //! each [`Champ`] for when a démarche has two champs with one label.
 
 use crate::bindings::pont::robot::ds::{
-    self, AnnotationInput, AnnotationValue, Champ, ChampValue, Dossier, DsError, DsFile,
+    self, AnnotationInput, AnnotationValue, Champ, ChampValue, Demandeur, Dossier, DossierState,
+    DsError, DsFile, EngagementJuridique, GeoArea, Place, RegisterEntry,
 };
 use crate::{Failure, Item};
 
@@ -40,24 +41,107 @@ impl Dossier {
     }
 }
 
+impl Dossier {
+    /// Why a person should see this dossier before the robot acts: DS sent a
+    /// state or a champ type this host does not know. `None` when all is
+    /// known. The host already sends such dossiers of its listings to
+    /// review; a robot reading other dossiers itself can do the same.
+    pub fn review_reason(&self) -> Option<String> {
+        let mut unknown = Vec::new();
+        if self.state == DossierState::Unknown {
+            unknown.push("its state".to_string());
+        }
+        for c in self.champs.iter().chain(&self.annotations) {
+            let cells = c.rows.iter().flat_map(|r| &r.cells);
+            let new_types = std::iter::once((&c.id, &c.value))
+                .chain(cells.map(|cell| (&cell.id, &cell.value)))
+                .filter(|(_, v)| v.is_unknown());
+            unknown.extend(new_types.map(|(id, _)| format!("champ {id}")));
+        }
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "DS sent values this host does not know: {}",
+                unknown.join(", ")
+            )
+        })
+    }
+}
+
+impl Demandeur {
+    /// The SIRET of a legal person, complete or not.
+    pub fn siret(&self) -> Option<&str> {
+        match self {
+            Self::PersonneMorale(e) => Some(e.siret.as_str()),
+            Self::PersonneMoraleIncomplete(siret) => Some(siret.as_str()),
+            _ => None,
+        }
+    }
+}
+
 fn find<'a>(champs: &'a [Champ], label: &str) -> Option<&'a Champ> {
     champs.iter().find(|c| c.label.trim() == label.trim())
 }
 
 impl ChampValue {
     /// The value as text when it is text-like (text, drop-down, date,
-    /// date-time, civilité, or a type the host does not model); `None` for
-    /// empty champs and structured values.
+    /// date-time, civilité, an engagement juridique's number, or DS's text
+    /// of a type the host does not know); `None` for empty champs and
+    /// structured values.
     pub fn as_text(&self) -> Option<&str> {
         match self {
-            Self::Text(s)
-            | Self::DropDown(s)
-            | Self::Date(s)
-            | Self::Datetime(s)
-            | Self::Civilite(s)
-            | Self::Other(s) => Some(s.as_str()),
+            Self::Text(s) | Self::DropDown(s) | Self::Date(s) | Self::Datetime(s) => {
+                Some(s.as_str())
+            }
+            Self::Civilite(s) | Self::Unknown(Some(s)) => Some(s.as_str()),
+            Self::EngagementJuridique(e) => Some(e.numero.as_str()),
             _ => None,
         }
+    }
+
+    /// The place of a commune, département, région, pays or EPCI champ.
+    pub fn as_place(&self) -> Option<&Place> {
+        match self {
+            Self::Commune(p) | Self::Departement(p) | Self::Region(p) | Self::Pays(p) => Some(p),
+            Self::Epci(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The register entry of an RNA (association) or RNF (foundation) champ.
+    pub fn as_register_entry(&self) -> Option<&RegisterEntry> {
+        match self {
+            Self::Rna(r) | Self::Rnf(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The engagement juridique of an EJ champ.
+    pub fn as_engagement_juridique(&self) -> Option<&EngagementJuridique> {
+        match self {
+            Self::EngagementJuridique(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The number of the dossier a dossier-link champ points to.
+    pub fn as_dossier_link(&self) -> Option<i64> {
+        match self {
+            Self::DossierLink(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The areas of a carte champ; empty for any other value.
+    pub fn geo_areas(&self) -> &[GeoArea] {
+        match self {
+            Self::Carte(areas) => areas,
+            _ => &[],
+        }
+    }
+
+    /// Whether DS sent a champ type this host does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
 
     /// The value as a number when it is an integer or a decimal.
@@ -184,6 +268,32 @@ mod tests {
             }
             other => panic!("expected a business failure, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn unknown_values_give_a_review_reason() {
+        let mut d = dossier(&[]);
+        assert_eq!(d.review_reason(), None);
+        d.champs.push(Champ {
+            id: "Champ-9".into(),
+            label: "Nouveau".into(),
+            value: ChampValue::Unknown(Some("x".into())),
+            rows: Vec::new(),
+        });
+        d.state = DossierState::Unknown;
+        let why = d.review_reason().expect("a reason");
+        assert!(
+            why.contains("its state") && why.contains("Champ-9"),
+            "{why}"
+        );
+        assert_eq!(d.champs[0].value.as_text(), Some("x"));
+    }
+
+    #[test]
+    fn an_incomplete_legal_person_keeps_its_siret() {
+        let d = Demandeur::PersonneMoraleIncomplete("13002526500013".into());
+        assert_eq!(d.siret(), Some("13002526500013"));
+        assert_eq!(Demandeur::None.siret(), None);
     }
 
     #[test]

@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "foreign.rs"]
+mod foreign;
+
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = manifest_dir
@@ -20,12 +23,14 @@ fn main() {
     }
     watch(&root.join("sdk"));
     watch(&root.join("wit"));
+    let foreign = foreign::build_all(&root, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let release = target_dir.join("wasm32-wasip2/release");
     let code = format!(
-        "/// Directory holding the built robot components.\npub const WASM_DIR: &str = {:?};\n/// The repository root.\npub const ROOT: &str = {:?};\n",
+        "/// Directory holding the built robot components.\npub const WASM_DIR: &str = {:?};\n/// The repository root.\npub const ROOT: &str = {:?};\n/// Directory holding the Python and JavaScript robots.\npub const FOREIGN_DIR: &str = {:?};\n",
         release.display().to_string(),
-        root.display().to_string()
+        root.display().to_string(),
+        foreign.display().to_string()
     );
     std::fs::write(out.join("paths.rs"), code).expect("writing paths.rs");
 }
@@ -49,7 +54,10 @@ fn watch(dir: &Path) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.file_name().is_some_and(|n| n == "target") {
+        if path
+            .file_name()
+            .is_some_and(|n| foreign::SKIPPED.iter().any(|s| n == *s))
+        {
             continue;
         }
         if path.is_dir() {

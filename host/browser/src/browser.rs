@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use pont_policy::Permit;
 use serde_json::json;
 use thirtyfour::prelude::*;
 use tokio::sync::Semaphore;
@@ -179,9 +180,11 @@ impl Browser {
         }
     }
 
-    /// Opens a session: its proxy, a fresh profile, a Chromium behind both.
+    /// Opens a session for the application of the gate's `browser.open` permit: its proxy,
+    /// a fresh profile, a Chromium behind both. The session's operations take that permit.
     #[tracing::instrument(name = "browser.open_session", skip_all)]
-    pub async fn open_session(&self, opts: SessionOptions) -> Result<Session> {
+    pub async fn open_session(&self, permit: &Permit, opts: SessionOptions) -> Result<Session> {
+        let app = crate::permit::open(permit)?;
         if !valid_attr_name(&opts.stable_id_attr) {
             return Err(BrowserError::Unsupported(
                 "invalid stable-id attribute".into(),
@@ -215,6 +218,7 @@ impl Browser {
             .set_page_load_timeout(self.config.page_load_timeout)
             .await?;
         Ok(Session::new(SessionParts {
+            app,
             driver,
             proxy,
             profile,

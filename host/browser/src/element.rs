@@ -1,15 +1,20 @@
 //! One located element (WIT `element`). Actions first wait, bounded, for the element to be
-//! visible and enabled, as a user would; their text arguments are never logged.
+//! visible and enabled, as a user would; their text arguments are never logged. Each takes
+//! the gate's permit of the session's application ([`crate::permit`]); typing a secret takes
+//! the secret's own, for the origin of the page it is typed into.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use pont_policy::Permit;
 use serde_json::json;
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 use crate::error::{BrowserError, Result};
+use crate::origin::Origin;
+use crate::permit;
 use crate::session::{Ctx, POLL};
 
 /// Headers and rows of an HTML table (WIT `table-data`), cell text whitespace-normalised.
@@ -69,7 +74,8 @@ impl Element {
     }
 
     #[tracing::instrument(name = "browser.click", skip_all)]
-    pub async fn click(&self) -> Result<()> {
+    pub async fn click(&self, permit: &Permit) -> Result<()> {
+        self.ctx.check(permit)?;
         self.ready(true).await?;
         self.el.click().await?;
         self.ctx.count_action();
@@ -78,14 +84,19 @@ impl Element {
 
     /// Replaces the control's content with `text`.
     #[tracing::instrument(name = "browser.fill", skip_all)]
-    pub async fn fill(&self, text: &str) -> Result<()> {
+    pub async fn fill(&self, permit: &Permit, text: &str) -> Result<()> {
+        self.ctx.check(permit)?;
         self.fill_inner(text).await
     }
 
-    /// Same as [`Element::fill`]; a separate entry point so the host's secret path has its
-    /// own span name and nothing about the value ever reaches a log.
+    /// Like [`Element::fill`], under the gate's permit for the secret toward the page's
+    /// origin, checked against the page shown now (it may have moved since the gate
+    /// decided); a separate entry point so the host's secret path has its own span name and
+    /// nothing about the value ever reaches a log.
     #[tracing::instrument(name = "browser.fill_secret", skip_all)]
-    pub async fn fill_secret(&self, secret: &str) -> Result<()> {
+    pub async fn fill_secret(&self, permit: &Permit, secret: &str) -> Result<()> {
+        let url = self.el.handle().current_url().await?;
+        permit::secret(permit, &Origin::from_url(url.as_str())?)?;
         self.fill_inner(secret).await
     }
 
@@ -104,7 +115,8 @@ impl Element {
 
     /// Chooses the `<option>` whose value, or else whose visible text, is `choice`.
     #[tracing::instrument(name = "browser.select", skip_all)]
-    pub async fn select(&self, choice: &str) -> Result<()> {
+    pub async fn select(&self, permit: &Permit, choice: &str) -> Result<()> {
+        self.ctx.check(permit)?;
         self.ready(true).await?;
         let ret = self
             .el
@@ -145,7 +157,8 @@ impl Element {
     /// Sets a file input to a host file (file inputs are often styled hidden, so only
     /// presence and enabledness are awaited).
     #[tracing::instrument(name = "browser.upload", skip_all)]
-    pub async fn upload(&self, path: &Path) -> Result<()> {
+    pub async fn upload(&self, permit: &Permit, path: &Path) -> Result<()> {
+        self.ctx.check(permit)?;
         let path = self
             .ctx
             .staging
@@ -174,7 +187,8 @@ impl Element {
     /// Renders the control's characters as dots (`on`), or as the page had them, for a
     /// screenshot that must not show what was typed; the value itself is untouched. Returns
     /// `false` when the node is no longer in the page (nothing of it shows).
-    pub async fn mask_text(&self, on: bool) -> Result<bool> {
+    pub async fn mask_text(&self, permit: &Permit, on: bool) -> Result<bool> {
+        self.ctx.check(permit)?;
         let args = vec![self.el.to_json()?, json!(on)];
         match self.el.handle().execute(MASK_JS, args).await {
             Ok(ret) => Ok(ret.json().as_bool() == Some(true)),
@@ -184,17 +198,20 @@ impl Element {
     }
 
     /// Rendered text, as a user sees it.
-    pub async fn text(&self) -> Result<String> {
+    pub async fn text(&self, permit: &Permit) -> Result<String> {
+        self.ctx.check(permit)?;
         Ok(self.el.text().await?)
     }
 
-    pub async fn attribute(&self, name: &str) -> Result<Option<String>> {
+    pub async fn attribute(&self, permit: &Permit, name: &str) -> Result<Option<String>> {
+        self.ctx.check(permit)?;
         Ok(self.el.attr(name).await?)
     }
 
     /// Headers (from `<thead>` or a first row of `<th>`) and body rows of a `<table>`.
     #[tracing::instrument(name = "browser.read_table", skip_all)]
-    pub async fn read_table(&self) -> Result<TableData> {
+    pub async fn read_table(&self, permit: &Permit) -> Result<TableData> {
+        self.ctx.check(permit)?;
         let ret = self
             .el
             .handle()

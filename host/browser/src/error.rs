@@ -15,6 +15,9 @@ pub enum BrowserError {
     /// A bounded wait ran out.
     #[error("timed out after {after_ms} ms waiting for {what}")]
     Timeout { what: String, after_ms: u64 },
+    /// The permit handed in does not cover the call: a host bug, refused.
+    #[error("{0}")]
+    Unpermitted(String),
     /// The origin is not granted to this session.
     #[error("origin {0} is not granted")]
     Denied(String),

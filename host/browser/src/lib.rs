@@ -10,8 +10,10 @@
 //! Robots drive pages through strict [`Locator`]s (one match or an error) and a few
 //! [`Element`] actions; they cannot run scripts.
 //!
-//! This crate knows nothing of wasmtime or of the policy gate: the host adapts it to the WIT
-//! interface and plugs its gate in as the [`OriginPolicy`].
+//! This crate knows nothing of wasmtime: the host adapts it to the WIT interface and plugs its
+//! gate in as the [`OriginPolicy`]. Every session operation takes the gate's
+//! [`pont_policy::Permit`] for it (see the `permit` module's doc tests), so driving a page
+//! without a decision of the gate does not compile.
 
 mod browser;
 mod download;
@@ -20,6 +22,7 @@ mod element;
 mod error;
 mod locator;
 mod origin;
+mod permit;
 mod procs;
 mod proxy;
 mod sandbox;

@@ -44,6 +44,13 @@ impl Origin {
         Origin::from_url(&format!("{scheme}://{authority}/"))
     }
 
+    /// Whether this is `granted`, the origin a gate's permit names.
+    pub fn is(&self, granted: &pont_policy::Origin) -> bool {
+        self.scheme == granted.scheme()
+            && self.host == granted.host()
+            && self.port == granted.port()
+    }
+
     /// `host:port` as used to dial the upstream.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {

@@ -1,5 +1,6 @@
 //! One Chromium session (WIT `session`): navigation checked against the origin policy, strict
 //! locators with bounded waits, screenshots, downloads from the session's spool directory.
+//! Every operation takes the gate's permit ([`crate::permit`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pont_policy::Permit;
 use thirtyfour::prelude::*;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -15,6 +17,7 @@ use crate::element::Element;
 use crate::error::{BrowserError, Result};
 use crate::locator::{self, Locator};
 use crate::origin::{Decision, Origin, OriginPolicy};
+use crate::permit;
 use crate::procs;
 use crate::proxy::{Proxy, Traffic};
 use crate::sandbox::Staging;
@@ -27,6 +30,8 @@ const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// What elements share with their session: the action counter and the default wait.
 #[derive(Debug)]
 pub(crate) struct Ctx {
+    /// The application the session was opened for: its permit serves every operation.
+    pub(crate) app: String,
     pub(crate) actions: AtomicU64,
     pub(crate) timeout: Duration,
     /// Where files to upload are made readable to the browser's account.
@@ -37,10 +42,16 @@ impl Ctx {
     pub(crate) fn count_action(&self) {
         self.actions.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Checks that `p` is the permit of this session's application.
+    pub(crate) fn check(&self, p: &Permit) -> Result<()> {
+        permit::session(p, &self.app)
+    }
 }
 
 /// Everything [`crate::Browser::open_session`] assembled.
 pub(crate) struct SessionParts {
+    pub(crate) app: String,
     pub(crate) driver: WebDriver,
     pub(crate) proxy: Proxy,
     pub(crate) profile: tempfile::TempDir,
@@ -79,6 +90,7 @@ impl Session {
         Session {
             driver: Some(p.driver),
             ctx: Arc::new(Ctx {
+                app: p.app,
                 actions: AtomicU64::new(0),
                 timeout: p.timeout,
                 staging: p.staging,
@@ -114,11 +126,13 @@ impl Session {
         &self.downloads
     }
 
-    /// Navigates to `url`. The origin is checked here too, so a denied navigation is an error
-    /// value rather than a proxy error page.
+    /// Navigates to `url`, under the gate's permit for its origin. The origin is checked
+    /// against the policy here too, so a denied navigation is an error value rather than a
+    /// proxy error page.
     #[tracing::instrument(name = "browser.goto", skip_all)]
-    pub async fn goto(&self, url: &str) -> Result<()> {
+    pub async fn goto(&self, permit: &Permit, url: &str) -> Result<()> {
         let origin = Origin::from_url(url)?;
+        permit::goto(permit, &origin)?;
         if self.policy.decide(&origin) != Decision::Allow {
             return Err(BrowserError::Denied(origin.to_string()));
         }
@@ -127,35 +141,45 @@ impl Session {
         Ok(())
     }
 
-    pub async fn current_url(&self) -> Result<String> {
+    pub async fn current_url(&self, permit: &Permit) -> Result<String> {
+        self.ctx.check(permit)?;
         Ok(self.driver()?.current_url().await?.to_string())
     }
 
     /// The one element matching `locator`, waiting up to the session's default timeout for it
     /// to exist; more than one match is an immediate [`BrowserError::Ambiguous`].
     #[tracing::instrument(name = "browser.find", skip_all, fields(locator = locator.kind()))]
-    pub async fn find(&self, locator: &Locator) -> Result<Element> {
+    pub async fn find(&self, permit: &Permit, locator: &Locator) -> Result<Element> {
+        self.ctx.check(permit)?;
         let el = self.locate(locator, self.ctx.timeout, false).await?;
         Ok(Element::new(el, self.ctx.clone(), locator.to_string()))
     }
 
     /// Like [`Session::find`], but also waits for the element to be visible, up to `timeout`.
     #[tracing::instrument(name = "browser.wait_for", skip_all, fields(locator = locator.kind()))]
-    pub async fn wait_for(&self, locator: &Locator, timeout: Duration) -> Result<Element> {
+    pub async fn wait_for(
+        &self,
+        permit: &Permit,
+        locator: &Locator,
+        timeout: Duration,
+    ) -> Result<Element> {
+        self.ctx.check(permit)?;
         let el = self.locate(locator, timeout, true).await?;
         Ok(Element::new(el, self.ctx.clone(), locator.to_string()))
     }
 
     /// PNG of the viewport.
     #[tracing::instrument(name = "browser.screenshot", skip_all)]
-    pub async fn screenshot(&self) -> Result<Vec<u8>> {
+    pub async fn screenshot(&self, permit: &Permit) -> Result<Vec<u8>> {
+        self.ctx.check(permit)?;
         Ok(self.driver()?.screenshot_as_png().await?)
     }
 
     /// Waits for the next download of this session to finish and returns its path in the
     /// spool. Each file is returned once.
     #[tracing::instrument(name = "browser.expect_download", skip_all)]
-    pub async fn expect_download(&self, timeout: Duration) -> Result<PathBuf> {
+    pub async fn expect_download(&self, permit: &Permit, timeout: Duration) -> Result<PathBuf> {
+        self.ctx.check(permit)?;
         download::wait_for_new(&self.downloads, &self.taken, timeout).await
     }
 

@@ -185,10 +185,12 @@ async fn session_cap_and_no_process_outlives_browser() {
     let driver = b.driver_pid().unwrap_or_else(|| panic!("no driver pid"));
     let (s1, _) = session(&b, &[&chorus]).await;
     let (s2, _) = session(&b, &[&chorus]).await;
+    let grants = common::Grants::new();
     let third = b
-        .open_session(pont_browser::SessionOptions::new(Arc::new(
-            pont_browser::AllowList::default(),
-        )))
+        .open_session(
+            &grants.app,
+            pont_browser::SessionOptions::new(Arc::new(pont_browser::AllowList::default())),
+        )
         .await
         .err();
     assert!(matches!(third, Some(BrowserError::Limit(_))), "{third:?}");
@@ -235,10 +237,12 @@ async fn a_session_above_the_cap_waits_for_a_free_one() {
     let b = pont_browser::Browser::launch(config)
         .await
         .unwrap_or_else(|e| panic!("launch: {e}"));
+    let grants = common::Grants::new();
     let open = || {
-        b.open_session(pont_browser::SessionOptions::new(Arc::new(
-            pont_browser::AllowList::default(),
-        )))
+        b.open_session(
+            &grants.app,
+            pont_browser::SessionOptions::new(Arc::new(pont_browser::AllowList::default())),
+        )
     };
     let first = open().await.unwrap_or_else(|e| panic!("{e}"));
     // Nobody frees the slot: the wait ends in a limit error naming it.
@@ -314,4 +318,41 @@ async fn chromium_runs_unprivileged_sandboxed_with_a_scrubbed_environment() {
         }
     }
     s.close().await;
+}
+
+/// A permit for something else serves nothing: a navigation permit for another origin, or
+/// one used as the session's, is refused with one line and the page does not move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permit_for_something_else_is_refused_and_nothing_moves() {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let chorus = sb.app_url(App::Chorus);
+    let casier = sb.app_url(App::Casier);
+    let b = browser().await;
+    let (tab, _) = session(&b, &[&chorus, &casier]).await;
+    tab.goto(&chorus).await.unwrap_or_else(|e| panic!("{e}"));
+    let before = tab.current_url().await.unwrap_or_else(|e| panic!("{e}"));
+    let for_chorus = tab.grants.goto(&chorus);
+    let err = tab.s.goto(&for_chorus, &format!("{casier}/demande")).await;
+    let Err(BrowserError::Unpermitted(msg)) = err else {
+        panic!("a chorus permit took the browser to casier: {err:?}")
+    };
+    assert!(
+        msg.contains("does not cover navigating to") && !msg.contains('\n'),
+        "{msg}"
+    );
+    let err = tab
+        .s
+        .find(&for_chorus, &Locator::Css("a".into()))
+        .await
+        .err();
+    assert!(matches!(err, Some(BrowserError::Unpermitted(_))), "{err:?}");
+    assert_eq!(tab.current_url().await.ok(), Some(before));
+    assert!(
+        sb.app_requests(App::Casier).is_empty(),
+        "casier was reached"
+    );
+    tab.close().await;
+    b.shutdown().await;
 }

@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use pont_ds::{ChampValue, Dossier, DossierFilter, DossierState, DsClient};
+use pont_ds::{ChampValue, Dossier, DossierFilter, DossierState, DsClient, EngagementJuridique};
 use pont_policy::{Action, DsAction, EffectivePolicy, Gate};
 
 const PAIEMENT_HEADER: [&str; 8] = [
@@ -120,7 +120,10 @@ fn write_base(path: &Path, dossiers: &[Dossier]) -> anyhow::Result<()> {
     let mut row = 2u32;
     for (k, d) in dossiers.iter().enumerate() {
         let (
-            Some(ChampValue::Text(ej) | ChampValue::Other(ej)),
+            Some(
+                ChampValue::Text(ej)
+                | ChampValue::EngagementJuridique(EngagementJuridique { numero: ej, .. }),
+            ),
             Some(ChampValue::Siret(e)),
             Some(ChampValue::Decimal(m)),
         ) = (

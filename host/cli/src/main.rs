@@ -2,6 +2,7 @@
 //! A thin layer: every command calls `pont-runtime` or `pont-policy`.
 
 mod audit_cmd;
+mod compile_cmd;
 mod exit;
 mod grant;
 mod output;
@@ -142,6 +143,15 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Compile a plugin into the component cache ahead of its first run
+    /// (a Python robot takes tens of seconds to compile).
+    Compile {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// The cache directory (default: $PONT_CACHE_DIR, or ~/.cache/pont).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
     /// Draft a robot config from a plugin's manifest, every request spelled
     /// out, for the operator to review and fill in.
     Grant {
@@ -277,6 +287,7 @@ fn main() -> ExitCode {
             manifest,
             json,
         } => inspect(plugin, manifest, json),
+        Command::Compile { plugin, cache_dir } => compile_cmd::compile(&plugin, cache_dir),
         Command::Grant {
             plugin,
             manifest,

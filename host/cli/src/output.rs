@@ -142,6 +142,8 @@ pub(crate) fn print_inspection(i: &Inspection) {
     for imp in &i.imports {
         let flag = if imp.provided == Some(false) {
             "  ** NOT PROVIDED by this host **"
+        } else if imp.always_denied {
+            "  (linked, always denied)"
         } else {
             ""
         };

@@ -60,6 +60,8 @@ struct Scenario<'a> {
     dossier: i64,
     /// Origin granted as the `page` application (a test page server, or a dummy).
     page: String,
+    /// Origin granted as the `named` application (a dummy here: see browser_lockdown.rs).
+    named: String,
     settings: BTreeMap<&'a str, String>,
 }
 
@@ -76,6 +78,7 @@ fn config(env: &Env, sb: &Sandbox, sc: &Scenario<'_>) -> std::path::PathBuf {
          [grant.browser.cps]\norigin = \"{cps}\"\n\n\
          [grant.browser.actes]\norigin = \"{actes}\"\n\n\
          [grant.browser.page]\norigin = \"{page}\"\n\n\
+         [grant.browser.named]\norigin = \"{named}\"\n\n\
          [grant.secrets.cps-password]\nenv = \"{CPS_VAR}\"\napps = [\"cps\"]\n\n\
          [limits]\nitem-timeout-secs = 120\n\n\
          [queue]\ndossiers = [{n}]\n\n[settings]\n{settings}",
@@ -84,6 +87,7 @@ fn config(env: &Env, sb: &Sandbox, sc: &Scenario<'_>) -> std::path::PathBuf {
         cps = sb.app_url(App::Cps),
         actes = sb.app_url(App::Actes),
         page = sc.page,
+        named = sc.named,
         n = sc.dossier,
     );
     env.config(
@@ -126,6 +130,7 @@ fn scenario<'a>(mode: &'a str, demarche: i64, dossier: i64, sb: &Sandbox) -> Sce
         demarche,
         dossier,
         page: "http://127.0.0.1:9".into(),
+        named: "http://127.0.0.1:10".into(),
         settings,
     }
 }

@@ -230,6 +230,20 @@ async fn every_escape_attempt_is_denied_or_stopped_audited_and_the_run_goes_on()
             "{attack}: no deny record for {capability}"
         );
     }
+    // The `by-name` grant names the echo server as `localhost`: refused for what the name
+    // resolves to, while the literal `echo` grant of the same server is reached below.
+    let n = *s
+        .attacks
+        .iter()
+        .find(|(_, a)| *a == "http-name-to-loopback")
+        .unwrap()
+        .0;
+    assert!(
+        audit.iter().any(|r| r["item"] == n
+            && r["capability"] == "http"
+            && r["reason"].as_str().unwrap_or("").contains("loopback")),
+        "the name-to-loopback refusal does not say why"
+    );
     // The control case: the same wasi:http client reaches the granted origin.
     let reason = |attack: &str| item(attack)["reason"].as_str().unwrap().to_string();
     let r = reason("wasi-http-granted");

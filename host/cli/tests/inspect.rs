@@ -65,8 +65,9 @@ fn inspect_lists_hello_imports_exports_and_digest() {
     );
 }
 
+/// Sockets are linked (CPython imports them) but every call is refused: inspect says so.
 #[test]
-fn inspect_flags_imports_the_host_does_not_provide() {
+fn inspect_lists_sockets_as_linked_and_always_denied() {
     let env = Env::new();
     let ran = env.pont(&[
         "inspect",
@@ -78,7 +79,7 @@ fn inspect_flags_imports_the_host_does_not_provide() {
     assert!(
         ran.stdout
             .lines()
-            .any(|l| l.contains("wasi:sockets/tcp") && l.contains("NOT PROVIDED")),
+            .any(|l| l.contains("wasi:sockets/tcp") && l.contains("(linked, always denied)")),
         "{}",
         ran.stdout
     );

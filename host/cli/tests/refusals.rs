@@ -4,23 +4,29 @@
 mod common;
 
 use common::Env;
-use pont_test_artifacts::{fixture_manifest, plugin_manifest, wasm};
+use pont_test_artifacts::{plugin_manifest, wasm};
 
 const GRANTS: &str = "[grant]\nlog = true\nstate = true\n\n[queue]\ndossiers = [1]\n";
 
+/// An import that is no standard WASI interface and no Pont capability (here
+/// a made-up raw network interface, in a component written as text) is
+/// refused before anything runs. (Sockets are linked and always denied: see
+/// `foreign_robots.rs`.)
 #[test]
-fn a_component_importing_sockets_is_refused_before_instantiation() {
+fn a_component_importing_an_unknown_interface_is_refused_before_instantiation() {
     let env = Env::new();
-    let cfg = env.config(
-        &wasm("sockets"),
-        &fixture_manifest("sockets"),
-        GRANTS.replace("state = true\n", "").as_str(),
-    );
+    let wat = env.path("raw.wat");
+    std::fs::write(
+        &wat,
+        r#"(component (import "evil:net/raw@0.1.0" (instance (export "connect" (func)))))"#,
+    )
+    .unwrap();
+    let cfg = env.config(&wat, &plugin_manifest("hello"), GRANTS);
     let ran = env.pont(&["run", "--allow-unsigned", cfg.to_str().unwrap()]);
     assert_eq!(ran.code, 6, "{}", ran.stderr);
     ran.assert_no_panic();
     let line = ran.error_line();
-    assert!(line.contains("imports `wasi:sockets/"), "{line}");
+    assert!(line.contains("imports `evil:net/raw@0.1.0`"), "{line}");
     assert!(line.contains("which this host does not provide"), "{line}");
     assert!(env.audit().is_empty(), "refused before anything ran");
 }

@@ -29,9 +29,10 @@ const REPORT_HEADER: [&str; 8] = [
 ];
 
 fn ej(d: &Dossier) -> String {
-    // An `EngagementJuridiqueChamp` (DS's own type) reaches the client as its text.
+    // An `EngagementJuridiqueChamp` (DS's own type): its number is its text.
     match champ(d, "Numéro d’engagement juridique") {
-        ChampValue::Text(t) | ChampValue::Other(t) => t.clone(),
+        ChampValue::Text(t) => t.clone(),
+        ChampValue::EngagementJuridique(ej) => ej.numero.clone(),
         other => panic!("EJ champ: {other:?}"),
     }
 }

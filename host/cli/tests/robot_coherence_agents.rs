@@ -5,23 +5,52 @@
 //! dossier gets a row in the activity report and its verdict in the
 //! annotations. The test judges each seeded declaration with its own
 //! reading of the rules, so a robot that judged wrongly fails it.
+//!
+//! The Python port (`plugins/coherence-agents-py`) runs the very same tests:
+//! each test body takes the robot it checks, so the two are shown equivalent.
 
 mod common;
 mod robots_common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::Env;
 use pont_ds::{ChampValue, CorrectionReason, Dossier, DossierState};
 use pont_sandbox::{
     App, ApplicantEdit, AppsConfig, ChampEdit, ChampValue as ApplicantValue, Sandbox,
 };
-use pont_test_artifacts::{plugin_manifest, wasm};
+use pont_test_artifacts::{foreign_cache, foreign_wasm, plugin_manifest, wasm};
 use robots_common as rc;
 
 const DEMARCHE: i64 = 104;
 const DOSSIERS: usize = 24;
+
+/// The robot under test: its component, its manifest, and the compiled
+/// component cache it runs with (`None`: the test's own, empty).
+struct Robot {
+    wasm: PathBuf,
+    manifest: PathBuf,
+    cache: Option<PathBuf>,
+}
+
+fn rust() -> Robot {
+    Robot {
+        wasm: wasm("coherence-agents"),
+        manifest: plugin_manifest("coherence-agents"),
+        cache: None,
+    }
+}
+
+/// The Python port. Its 18 MB component is compiled once into a cache the
+/// tests share, as an operator's runs share `~/.cache/pont`.
+fn python() -> Robot {
+    Robot {
+        wasm: foreign_wasm("coherence-agents-py"),
+        manifest: plugin_manifest("coherence-agents-py"),
+        cache: Some(foreign_cache()),
+    }
+}
 
 /// An empty workbook with one sheet and its header row.
 fn workbook(path: &Path, sheet: &str, headers: &[&str]) {
@@ -35,7 +64,7 @@ fn workbook(path: &Path, sheet: &str, headers: &[&str]) {
     umya_spreadsheet::writer::xlsx::write(&book, path).unwrap();
 }
 
-fn config(env: &Env, sb: &Sandbox) -> std::path::PathBuf {
+fn config(env: &Env, sb: &Sandbox, robot: &Robot) -> PathBuf {
     let dir = env.path("rapports");
     std::fs::create_dir_all(&dir).unwrap();
     workbook(
@@ -72,11 +101,13 @@ fn config(env: &Env, sb: &Sandbox) -> std::path::PathBuf {
         ds = rc::ds_section(sb, DEMARCHE),
         sirh = sb.app_url(App::Sirh),
     );
-    env.config(
-        &wasm("coherence-agents"),
-        &plugin_manifest("coherence-agents"),
-        &extra,
-    )
+    let cfg = env.config(&robot.wasm, &robot.manifest, &extra);
+    if let Some(cache) = &robot.cache {
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let shared = format!("cache = {:?}", cache.display().to_string());
+        std::fs::write(&cfg, text.replace("cache = \"cache\"", &shared)).unwrap();
+    }
+    cfg
 }
 
 /// ISO 13616 check digits.
@@ -136,6 +167,15 @@ fn expected_anomalies(d: &Dossier) -> BTreeSet<&'static str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inconsistent_declarations_get_a_correction_and_consistent_ones_are_exported() {
+    first_run(rust()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_inconsistent_declarations_get_a_correction_and_consistent_ones_are_exported() {
+    first_run(python()).await;
+}
+
+async fn first_run(robot: Robot) {
     let apps = AppsConfig {
         reveal_delay_ms: 100,
         ..AppsConfig::default()
@@ -157,7 +197,7 @@ async fn inconsistent_declarations_get_a_correction_and_consistent_ones_are_expo
     );
 
     let env = Env::new();
-    let cfg = config(&env, &sb);
+    let cfg = config(&env, &sb, &robot);
     let ran = rc::run(&cfg, &[], &[]).await;
     ran.assert_no_panic();
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
@@ -307,6 +347,15 @@ const GOOD_IBAN: &str = "FR76 3000 6000 0112 3456 7890 189";
 /// DS saw exactly one correction request and one passage for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrected_declaration_is_checked_again_and_passed() {
+    corrected(rust()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_a_corrected_declaration_is_checked_again_and_passed() {
+    corrected(python()).await;
+}
+
+async fn corrected(robot: Robot) {
     let apps = AppsConfig {
         reveal_delay_ms: 100,
         ..AppsConfig::default()
@@ -321,7 +370,7 @@ async fn a_corrected_declaration_is_checked_again_and_passed() {
         .find(|(_, a)| !a.is_empty() && a.iter().all(|c| fixable.contains(c)))
         .expect("a declaration with a fixable anomaly in the seed");
     let env = Env::new();
-    let cfg = config(&env, &sb);
+    let cfg = config(&env, &sb, &robot);
     let first = rc::run(&cfg, &[], &[]).await;
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     assert_eq!(

@@ -19,7 +19,7 @@ use pont_test_artifacts::{plugin_manifest, wasm};
 use robots_common as rc;
 
 const DEMARCHE: i64 = 106;
-const DOSSIERS: usize = 12;
+const DOSSIERS: usize = 6;
 const CPS_VAR: &str = "PONT_TEST_CPS_PASSWORD";
 const CPS_PASSWORD: &str = "sandbox-cps-secret";
 const REF_VAR: &str = "PONT_TEST_REFERENTIEL_TOKEN";

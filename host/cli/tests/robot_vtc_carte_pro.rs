@@ -1,11 +1,11 @@
 //! `vtc-carte-pro` end to end: a small peak of VTC card dossiers, run with
-//! `--parallel 8` (twice the browser's session cap, so items queue for a
-//! session) by the real `pont` binary with real Chromium against the
-//! sandbox. Every dossier is re-entered once in the casier judiciaire form
-//! and once in the contrôle du droit à conduire; the contrôle answers after
-//! a delay, which the robot waits out with the `waiting` outcome (no
-//! instance, no browser session, no attempt held); the answer lands in the
-//! DS annotations and a suspended licence goes to review.
+//! `--parallel 8` (five items at once against a browser cap of four
+//! sessions, so items queue for a session) by the real `pont` binary with
+//! real Chromium against the sandbox. Every dossier is re-entered once in
+//! the casier judiciaire form and once in the contrôle du droit à conduire;
+//! the contrôle answers after a delay, which the robot waits out with the
+//! `waiting` outcome (no instance, no browser session, no attempt held); the
+//! answer lands in the DS annotations and a suspended licence goes to review.
 
 mod common;
 mod robots_common;
@@ -22,7 +22,7 @@ const DEMARCHE: i64 = 102;
 /// Enough dossiers to show the behaviour (parallel items, waits, a suspended
 /// licence) in CI. The guide's peak of 200 is a benchmark: `benches/run`
 /// runs this test with `PONT_TEST_VTC_PEAK=200`.
-const PEAK: usize = 8;
+const PEAK: usize = 5;
 
 /// The peak, or another size (`PONT_TEST_VTC_PEAK=200` in `benches/run`).
 fn peak() -> usize {

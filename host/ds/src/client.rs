@@ -1,6 +1,7 @@
 //! The client handle and its configuration.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,14 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// `429` answers tolerated for one call before giving up.
     pub max_rate_limited: u32,
-    /// Longest wait accepted from `Retry-After` / `RateLimit-Reset`.
+    /// Longest wait after a 429, whatever `RateLimit-Reset` or a proxy's
+    /// `Retry-After` asks (a lying header cannot stall the client).
     pub max_rate_limit_wait: Duration,
+    /// Shortest wait after a 429, so that a window end already past (by
+    /// DS's clock, or a clock one second off) is not met with at once
+    /// resent requests; also the first step of the backoff when a 429
+    /// says nothing usable.
+    pub min_rate_limit_wait: Duration,
     /// Times a mutation is sent at most when its answers are lost and each
     /// re-read shows it not applied.
     pub max_mutation_sends: u32,
@@ -35,6 +42,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(10),
             max_rate_limited: 10,
             max_rate_limit_wait: Duration::from_secs(120),
+            min_rate_limit_wait: Duration::from_secs(1),
             max_mutation_sends: 3,
         }
     }
@@ -58,6 +66,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
     pub(crate) limits: DsLimits,
+    /// The dossier page size DS currently answers within its timeout.
+    pub(crate) page_size: crate::partial::PageSize,
 }
 
 /// An asynchronous DS client. Cheap to clone; clones share the HTTP
@@ -85,6 +95,7 @@ pub struct DsClientBuilder {
     token: Token,
     budget: Budget,
     limiter: Option<Arc<RateLimiter>>,
+    shared_budget_dir: Option<PathBuf>,
     retry: RetryPolicy,
     timeout: Duration,
     connect_timeout: Duration,
@@ -100,6 +111,7 @@ impl DsClient {
             token: Token(token.into()),
             budget: Budget::default(),
             limiter: None,
+            shared_budget_dir: None,
             retry: RetryPolicy::default(),
             // DS stops a query after 30 s; leave room for the answer.
             timeout: Duration::from_secs(60),
@@ -130,6 +142,16 @@ impl DsClientBuilder {
     /// Uses this limiter instead of the per-token one.
     pub fn limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// Shares the token's budget with every process of the machine that
+    /// names the same directory: the limiter keeps its slots in a small
+    /// locked file there, named by a hash of the token
+    /// ([`RateLimiter::for_token_shared`]). Without it the budget is this
+    /// process's only.
+    pub fn shared_budget_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.shared_budget_dir = Some(dir.into());
         self
     }
 
@@ -176,9 +198,12 @@ impl DsClientBuilder {
             .user_agent(concat!("pont-ds/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| DsError::Config(format!("HTTP client: {e}")))?;
-        let limiter = self
-            .limiter
-            .unwrap_or_else(|| RateLimiter::for_token(&self.token.0, self.budget));
+        let limiter = match (self.limiter, &self.shared_budget_dir) {
+            (Some(l), _) => l,
+            (None, Some(dir)) => RateLimiter::for_token_shared(&self.token.0, self.budget, dir)
+                .map_err(|e| DsError::Config(e.to_string()))?,
+            (None, None) => RateLimiter::for_token(&self.token.0, self.budget),
+        };
         let inner = Inner {
             http,
             endpoint,
@@ -187,6 +212,7 @@ impl DsClientBuilder {
             retry: self.retry,
             timeout: self.timeout,
             limits: self.limits,
+            page_size: Default::default(),
         };
         Ok(DsClient {
             inner: Arc::new(inner),

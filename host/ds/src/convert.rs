@@ -9,14 +9,45 @@ use crate::model::{
     Address, Cell, Champ, ChampDescriptor, ChampValue, DeletedDossier, Demandeur, DsFile,
     Etablissement, Label, PersonnePhysique, Place, Row,
 };
+use crate::values::{EngagementJuridique, GeoArea, Parcelle, RegisterEntry, TitreIdentite};
 
-/// The value of a champ whose type has no data of its own in the fragment:
-/// DS's text rendering, or `Empty`.
-fn text_or_empty(string_value: Option<String>) -> ChampValue {
-    match string_value {
-        Some(s) if !s.is_empty() => ChampValue::Other(s),
-        _ => ChampValue::Empty,
+/// A champ of a type DS added after this client was written: its text.
+fn unknown(string_value: Option<String>) -> ChampValue {
+    ChampValue::Unknown(string_value.filter(|s| !s.is_empty()))
+}
+
+/// What a dossier holds that this client does not know, each named: its
+/// state, and every champ or annotation of an unknown type.
+fn unknowns(state: Option<&str>, d: &crate::model::Dossier) -> Vec<String> {
+    let mut out: Vec<String> = state
+        .map(|s| format!("state `{}`", clip(s)))
+        .into_iter()
+        .collect();
+    let is_unknown = |v: &ChampValue| matches!(v, ChampValue::Unknown(_));
+    for c in d.champs.iter().chain(&d.annotations) {
+        if is_unknown(&c.value) {
+            out.push(format!(
+                "champ {} « {} » of a new type",
+                c.id,
+                clip(&c.label)
+            ));
+        }
+        for cell in c.rows.iter().flat_map(|r| &r.cells) {
+            if is_unknown(&cell.value) {
+                out.push(format!(
+                    "champ {} « {} » of a new type",
+                    cell.id,
+                    clip(&cell.label)
+                ));
+            }
+        }
     }
+    out
+}
+
+/// DS's text, cut so no reason grows with what DS sends.
+fn clip(s: &str) -> String {
+    s.chars().take(80).collect()
 }
 
 fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> ChampValue) -> ChampValue {
@@ -53,23 +84,90 @@ macro_rules! champ_value {
                 ChampValue::Files(v.files.into_iter().map(|f| ds_file!(f)).collect())
             }
             On::SiretChamp(v) => opt(v.etablissement, |e| ChampValue::Siret(etablissement!(e))),
-            On::AddressChamp(v) => opt(v.address, |a| {
-                ChampValue::Address(Address {
-                    label: a.label,
-                    postal_code: a.postal_code,
-                    city_name: a.city_name,
-                    city_code: a.city_code,
-                    departement_code: a.department_code,
-                })
-            }),
+            On::AddressChamp(v) => opt(v.address, |a| ChampValue::Address(address!(a))),
             On::CommuneChamp(v) => opt(v.commune, |p| ChampValue::Commune(place!(p))),
             On::DepartementChamp(v) => opt(v.departement, |p| ChampValue::Departement(place!(p))),
             On::RegionChamp(v) => opt(v.region, |p| ChampValue::Region(place!(p))),
             On::PaysChamp(v) => opt(v.pays, |p| ChampValue::Pays(place!(p))),
             On::HeaderSectionChamp(v) => ChampValue::HeaderSection(v.level),
             On::ExplicationChamp(_) => ChampValue::Explication,
+            On::CarteChamp(v) => ChampValue::Carte(
+                v.geo_areas.into_iter().map(|a| geo_area!($m, a)).collect(),
+            ),
+            On::DossierLinkChamp(v) => opt(v.dossier, |d| ChampValue::DossierLink(d.number)),
+            On::EngagementJuridiqueChamp(v) => {
+                let ej = v.engagement_juridique;
+                let numero = $string_value.clone().unwrap_or_default();
+                if numero.is_empty() && ej.is_none() {
+                    ChampValue::Empty
+                } else {
+                    ChampValue::EngagementJuridique(EngagementJuridique {
+                        numero,
+                        montant_engage: ej.as_ref().and_then(|e| e.montant_engage.clone()),
+                        montant_paye: ej.and_then(|e| e.montant_paye),
+                    })
+                }
+            }
+            On::EpciChamp(v) => opt(v.epci, |p| ChampValue::Epci(place!(p))),
+            On::RNAChamp(v) => opt(v.rna, |r| ChampValue::Rna(register!(r))),
+            On::RNFChamp(v) => opt(v.rnf, |r| ChampValue::Rnf(register!(r))),
+            On::TitreIdentiteChamp(v) => ChampValue::TitreIdentite(TitreIdentite {
+                filled: v.filled,
+                grant_type: v.grant_type,
+            }),
             $($extra)*
-            _ => text_or_empty($string_value),
+            _ => unknown($string_value),
+        }
+    }};
+}
+
+macro_rules! address {
+    ($a:expr) => {
+        Address {
+            label: $a.label,
+            postal_code: $a.postal_code,
+            city_name: $a.city_name,
+            city_code: $a.city_code,
+            departement_code: $a.department_code,
+        }
+    };
+}
+
+macro_rules! register {
+    ($r:expr) => {
+        RegisterEntry {
+            id: $r.id,
+            title: $r.title,
+            address: $r.address.map(|a| address!(a)),
+        }
+    };
+}
+
+/// A carte champ's area; the geometry kept as GeoJSON text.
+macro_rules! geo_area {
+    ($m:ident, $a:expr) => {{
+        let a = $a;
+        let geometry = serde_json::json!({
+            "type": a.geometry.type_,
+            "coordinates": a.geometry.coordinates,
+        })
+        .to_string();
+        let parcelle = match a.on {
+            $m::GeoAreaFieldsOn::ParcelleCadastrale(p) => Some(Parcelle {
+                commune: p.commune,
+                prefixe: p.prefixe,
+                section: p.section,
+                numero: p.numero,
+                surface: p.surface,
+            }),
+            _ => None,
+        };
+        GeoArea {
+            id: a.id,
+            source: a.source,
+            description: a.description,
+            geometry,
+            parcelle,
         }
     }};
 }
@@ -173,22 +271,26 @@ macro_rules! dossier_conversions {
                         email: p.email,
                     }),
                     D::PersonneMorale(e) => Demandeur::PersonneMorale(etablissement!(e)),
+                    D::PersonneMoraleIncomplete(p) => {
+                        Demandeur::PersonneMoraleIncomplete { siret: p.siret }
+                    }
                     _ => Demandeur::None,
                 };
+                let state_unknown = d.state.unknown().map(str::to_string);
                 let dernier_message_usager = d
                     .messages
                     .iter()
                     .filter(|m| m.email == d.usager.email)
                     .map(|m| m.created_at.clone())
                     .max();
-                crate::model::Dossier {
+                let mut out = crate::model::Dossier {
                     dernier_message_usager,
                     date_derniere_modification_champs: Some(d.date_derniere_modification_champs),
                     date_derniere_correction_en_attente: d.date_derniere_correction_en_attente,
                     id: d.id,
                     number: d.number,
                     demarche: d.demarche.number,
-                    state: d.state,
+                    state: d.state.value(),
                     archived: d.archived,
                     date_depot: d.date_depot,
                     date_derniere_modification: d.date_derniere_modification,
@@ -210,7 +312,10 @@ macro_rules! dossier_conversions {
                         .collect(),
                     champs: d.champs.into_iter().map(Champ::from).collect(),
                     annotations: d.annotations.into_iter().map(Champ::from).collect(),
-                }
+                    unknown: Vec::new(),
+                };
+                out.unknown = unknowns(state_unknown.as_deref(), &out);
+                out
             }
         }
     };
@@ -339,7 +444,7 @@ macro_rules! deleted_conversion {
                 DeletedDossier {
                     id: d.id,
                     number: d.number,
-                    state: d.state,
+                    state: d.state.value(),
                     reason: d.reason,
                     date_suppression: d.date_supression,
                 }
@@ -361,7 +466,7 @@ impl From<crate::ops::dossier_messages::DossierMessagesDossierMessages> for crat
             created_at: m.created_at,
             attachments: m.attachments.into_iter().map(|f| ds_file!(f)).collect(),
             correction: m.correction.map(|c| crate::model::Correction {
-                reason: c.reason,
+                reason: c.reason.value(),
                 date_resolution: c.date_resolution,
             }),
         }
@@ -375,9 +480,31 @@ mod tests {
 
     fn fixture() -> Dossier {
         let raw = include_str!("../tests/fixtures/dossier.json");
-        let json = format!("{{\"dossier\": {raw}}}");
-        let data: get_dossier::ResponseData = serde_json::from_str(&json).expect("fixture decodes");
+        let mut json: serde_json::Value = serde_json::from_str(raw).expect("fixture is JSON");
+        // A champ of a type DS adds after this client was written.
+        json["champs"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "__typename": "NouveauChamp", "id": "Champ-23", "champDescriptorId": "Champ-23",
+                "label": "Nouveauté", "stringValue": "valeur"
+            }));
+        let data: get_dossier::ResponseData =
+            serde_json::from_value(serde_json::json!({ "dossier": json }))
+                .expect("fixture decodes");
         data.dossier.into()
+    }
+
+    #[test]
+    fn a_new_state_decodes_as_unknown_and_is_named() {
+        let raw = include_str!("../tests/fixtures/dossier.json");
+        let mut json: serde_json::Value = serde_json::from_str(raw).unwrap();
+        json["state"] = serde_json::json!("en_attente_de_signature");
+        let data: get_dossier::ResponseData =
+            serde_json::from_value(serde_json::json!({ "dossier": json })).expect("decodes");
+        let d: Dossier = data.dossier.into();
+        assert_eq!(d.state, DossierState::Unknown);
+        assert_eq!(d.unknown, ["state `en_attente_de_signature`"]);
     }
 
     #[test]
@@ -424,8 +551,12 @@ mod tests {
         );
         assert_eq!(v("Champ-13"), ChampValue::Civilite("Mme".into()));
         assert_eq!(v("Champ-21"), ChampValue::Explication);
-        // A type the client does not model keeps DS's text.
-        assert_eq!(v("Champ-22"), ChampValue::Other("fourni".into()));
+        assert!(matches!(v("Champ-22"), ChampValue::TitreIdentite(t) if t.filled));
+        // A type DS added later keeps DS's text, and the dossier names it.
+        assert_eq!(v("Champ-23"), ChampValue::Unknown(Some("valeur".into())));
+        assert_eq!(d.unknown.len(), 1, "{:?}", d.unknown);
+        assert!(d.unknown[0].contains("Champ-23"), "{:?}", d.unknown);
+        assert!(d.review_reason().is_some());
     }
 
     #[test]

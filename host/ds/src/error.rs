@@ -70,6 +70,10 @@ pub enum DsError {
         /// Why the outcome could not be decided.
         reason: String,
     },
+    /// DS's storage answered 401 for a file URL: signed URLs live about an
+    /// hour, so the dossier must be read again for a fresh one.
+    #[error("file URL expired: {0}")]
+    UrlExpired(String),
     /// DS's answer did not have the expected shape.
     #[error("unexpected answer from DS: {0}")]
     Decode(String),
@@ -117,6 +121,7 @@ impl DsError {
             Self::Graphql { .. } => "graphql",
             Self::Unavailable(_) => "unavailable",
             Self::OutcomeUnknown { .. } => "outcome_unknown",
+            Self::UrlExpired(_) => "url_expired",
             Self::Decode(_) => "decode",
             Self::Limit(_) => "limit",
             Self::Pagination(_) => "pagination",
@@ -181,9 +186,44 @@ pub fn classify_payload_error(message: &str, intent: Intent) -> DsError {
     DsError::Rejected(keep())
 }
 
+/// Longest message kept from DS in an error.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `message` as one line: control characters (newlines included) become
+/// spaces, and a message longer than [`MAX_MESSAGE_CHARS`] is cut with `…`,
+/// so that whatever DS or a proxy sends, an error stays one log line.
+pub(crate) fn one_line(message: &str) -> String {
+    let mut line: String = message
+        .trim()
+        .chars()
+        .take(MAX_MESSAGE_CHARS + 1)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > MAX_MESSAGE_CHARS {
+        line = line.chars().take(MAX_MESSAGE_CHARS).collect();
+        line.push('…');
+    }
+    line
+}
+
+/// DS refusing the call itself (HTTP 401 or 403, before any GraphQL runs):
+/// retrying cannot help, so these are never retried.
+pub(crate) fn refused(status: u16, message: &str) -> DsError {
+    let message = one_line(message);
+    match status {
+        401 => DsError::TokenExpired(message),
+        // An unknown or revoked token authenticates nobody: DS then answers
+        // as to a call without a token.
+        _ if message.contains("Without a token") => DsError::Forbidden(format!(
+            "DS does not recognise the token (unknown or revoked): {message}"
+        )),
+        _ => DsError::Forbidden(message),
+    }
+}
+
 /// Maps a top-level GraphQL error (by `extensions.code`) to a typed error.
 pub fn classify_top_level(code: Option<&str>, message: &str) -> DsError {
-    let message = message.to_string();
+    let message = one_line(message);
     match code {
         Some("not_found") => DsError::NotFound(message),
         Some("unauthorized") => DsError::Unauthorized(message),
@@ -202,6 +242,33 @@ pub fn classify_top_level(code: Option<&str>, message: &str) -> DsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_from_ds_stay_on_one_line() {
+        let e = classify_top_level(Some("bad_request"), "line one\nline two\r\n");
+        assert_eq!(e.to_string(), "DS error bad_request: line one line two");
+        let long = "x".repeat(10_000);
+        let shown = classify_top_level(None, &long).to_string();
+        assert!(shown.chars().count() < MAX_MESSAGE_CHARS + 40 && shown.ends_with('…'));
+    }
+
+    #[test]
+    fn an_unknown_token_s_403_says_so() {
+        let e = refused(403, "Without a token, only persisted queries are allowed");
+        assert!(matches!(&e, DsError::Forbidden(m) if m.contains("unknown or revoked")));
+        let e = refused(
+            403,
+            "Request issued from a forbidden network. Add 10.0.0.0/8",
+        );
+        assert_eq!(
+            e,
+            DsError::Forbidden("Request issued from a forbidden network. Add 10.0.0.0/8".into())
+        );
+        assert!(matches!(
+            refused(401, "Token expired"),
+            DsError::TokenExpired(_)
+        ));
+    }
 
     #[test]
     fn already_in_state_depends_on_the_target() {

@@ -178,8 +178,10 @@ impl DsClient {
     /// the error is [`DsError::InvalidFile`]. Returns the size written.
     ///
     /// The URL is fetched without the bearer token: it is a signed storage
-    /// URL, possibly on another host. Expired URLs (about one hour) give
-    /// [`DsError::NotFound`]: re-read the dossier for fresh ones.
+    /// URL, possibly on another host. An expired URL (about one hour; DS's
+    /// storage answers 401) gives [`DsError::UrlExpired`]: re-read the
+    /// dossier for a fresh one ([`DsClient::download_fresh`] does). A URL
+    /// refused otherwise (403, 404, 410) gives [`DsError::NotFound`].
     ///
     /// The transfer stops as soon as it passes the size DS declared
     /// ([`DsError::InvalidFile`]) or [`crate::DsLimits::max_download_bytes`]
@@ -250,6 +252,13 @@ impl DsClient {
             .map_err(|e| Download::Transient(e.without_url().to_string()))?;
         match response.status() {
             s if s.is_success() => {}
+            // DS's object storage says an expired signature this way.
+            StatusCode::UNAUTHORIZED => {
+                return Err(Download::Fatal(DsError::UrlExpired(format!(
+                    "file {} (HTTP 401)",
+                    file.filename
+                ))));
+            }
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE => {
                 return Err(Download::Fatal(DsError::NotFound(format!(
                     "file {} (HTTP {}; URL expired?)",

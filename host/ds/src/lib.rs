@@ -9,8 +9,10 @@
 //!   ([`Confirmation`]).
 //! - Files: [`DsClient::upload_file`] (direct upload) and
 //!   [`DsClient::download`] (streamed, MD5 checked; [`DsClient::download_hashed`] also gives the SHA-256).
-//! - Budget: every request waits for the per-token [`RateLimiter`]; `429`
-//!   answers pause all callers for as long as DS asks.
+//! - Budget: every request waits for the per-token [`RateLimiter`], shared
+//!   across the machine's processes with [`DsClientBuilder::shared_budget_dir`];
+//!   a `429` pauses all callers until DS's window ends, measured by DS's own
+//!   `Date` (its 429 has no `Retry-After`), within a floor and a ceiling.
 //! - Bounds ([`DsLimits`]): answers and downloads are read up to a cap
 //!   (a download also up to the size DS declared), and a listing whose
 //!   cursors do not advance ends with [`DsError::Pagination`] ([`PageCursor`]).
@@ -22,11 +24,13 @@
 //! The token and payload values are never logged; each request gets a
 //! `ds.request` span with the operation name, attempt, status and duration.
 
+mod budget_file;
 mod client;
 mod convert;
 mod egress;
 mod error;
 mod files;
+mod ledger;
 mod limiter;
 mod limits;
 mod messages;
@@ -36,10 +40,15 @@ mod mutations;
 /// model types; these are public for callers who need a raw operation.
 pub mod ops;
 mod paging;
+mod partial;
 mod permit;
 mod queries;
+mod refresh;
+mod throttle;
 mod transport;
+mod values;
 
+pub use budget_file::BudgetError;
 pub use client::{DsClient, DsClientBuilder, RetryPolicy};
 pub use egress::EgressMeter;
 pub use error::{DsError, Intent, classify_payload_error, classify_top_level};
@@ -50,6 +59,10 @@ pub use model::*;
 pub use mutations::{Confirmation, Expectation, MutationReport, Transition};
 pub use paging::PageCursor;
 pub use queries::{DossierStatus, MAX_PAGE_SIZE};
+pub use values::{
+    EngagementJuridique, GeoArea, OpenEnum, Parcelle, RegisterEntry, TitreIdentite, UnreadDossier,
+    Wire,
+};
 
 use pont_policy::Permit;
 

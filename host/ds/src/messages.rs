@@ -82,7 +82,7 @@ impl DsClient {
                 instructeur_id: instructeur.to_string(),
                 body: body.to_string(),
                 attachment: attachment.map(str::to_string),
-                correction,
+                correction: correction.map(crate::values::Wire::Known),
             };
             let vars = ops::dossier_envoyer_message::Variables { input };
             let reason = match self.mutate::<ops::DossierEnvoyerMessage>(vars).await {

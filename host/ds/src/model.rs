@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::values::{EngagementJuridique, GeoArea, RegisterEntry, TitreIdentite, UnreadDossier};
+
 /// DS's `DossierState` (DS does not expose drafts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,6 +23,10 @@ pub enum DossierState {
     Refuse,
     /// `sans_suite`: classé sans suite.
     SansSuite,
+    /// A state DS added after this client was written. The dossier's
+    /// [`Dossier::unknown`] names it; such a dossier goes to review.
+    #[serde(skip_deserializing)]
+    Unknown,
 }
 
 impl DossierState {
@@ -33,6 +39,7 @@ impl DossierState {
             Self::Accepte => "accepté",
             Self::Refuse => "refusé",
             Self::SansSuite => "classé sans suite",
+            Self::Unknown => "dans un état inconnu",
         }
     }
 
@@ -52,6 +59,9 @@ pub enum CorrectionReason {
     Incomplete,
     /// The dossier must be updated.
     Outdated,
+    /// A reason DS added after this client was written.
+    #[serde(skip_deserializing)]
+    Unknown,
 }
 
 /// A file held by DS. `url` expires about an hour after it was read.
@@ -157,8 +167,24 @@ pub enum ChampValue {
     HeaderSection(i64),
     /// An explanation text (layout, no data).
     Explication,
-    /// A type this client does not model, with DS's string value.
-    Other(String),
+    /// The areas of a carte champ.
+    Carte(Vec<GeoArea>),
+    /// The number of the dossier a dossier-link champ points to.
+    DossierLink(i64),
+    /// An EPCI (intercommunalité).
+    Epci(Place),
+    /// An association in the RNA.
+    Rna(RegisterEntry),
+    /// A foundation in the RNF.
+    Rnf(RegisterEntry),
+    /// A titre d'identité (the document itself is not exposed).
+    TitreIdentite(TitreIdentite),
+    /// An engagement juridique (Chorus).
+    EngagementJuridique(EngagementJuridique),
+    /// A champ type DS added after this client was written, with DS's text
+    /// rendering when it has one. The dossier's [`Dossier::unknown`] names
+    /// the champ.
+    Unknown(Option<String>),
 }
 
 /// A champ inside a repetition row.
@@ -237,7 +263,12 @@ pub enum Demandeur {
     PersonnePhysique(PersonnePhysique),
     /// A company or organisation.
     PersonneMorale(Etablissement),
-    /// A type this client does not model (e.g. an incomplete legal person).
+    /// A company whose register data DS could not get: only its SIRET.
+    PersonneMoraleIncomplete {
+        /// SIRET number.
+        siret: String,
+    },
+    /// A demandeur type DS added after this client was written.
     None,
 }
 
@@ -316,6 +347,11 @@ pub struct Dossier {
     pub champs: Vec<Champ>,
     /// The private annotations, in form order.
     pub annotations: Vec<Champ>,
+    /// Values DS sent that this client does not know (a new state, champ
+    /// type, …), each named; a host sends such a dossier to review rather
+    /// than act on what it cannot read.
+    #[serde(default)]
+    pub unknown: Vec<String>,
 }
 
 impl Dossier {
@@ -335,6 +371,17 @@ impl Dossier {
     /// The annotation with this stable id.
     pub fn annotation(&self, stable_id: &str) -> Option<&Champ> {
         self.annotations.iter().find(|c| c.id == stable_id)
+    }
+
+    /// Why a person should look at this dossier before a robot does: the
+    /// values DS sent that this client does not know, or `None`.
+    pub fn review_reason(&self) -> Option<String> {
+        (!self.unknown.is_empty()).then(|| {
+            format!(
+                "DS sent values this host does not know: {}",
+                self.unknown.join("; ")
+            )
+        })
     }
 }
 
@@ -473,6 +520,10 @@ pub struct Page<T> {
     pub end_cursor: Option<String>,
     /// More items follow.
     pub has_next_page: bool,
+    /// Entries DS sent with an error or in a shape this client cannot read,
+    /// each on its own; the items hold the rest of the page.
+    #[serde(default)]
+    pub unread: Vec<UnreadDossier>,
 }
 
 /// A dossier deleted, or hidden pending deletion.

@@ -177,7 +177,7 @@ macro_rules! dossier_payload {
             return Err(SendError::Ds(classify_payload_error(&e.message, $intent)));
         }
         let d = p.dossier.ok_or_else(|| empty_payload($op))?;
-        Ok((d.state, d.archived))
+        Ok((d.state.value(), d.archived))
     }};
 }
 

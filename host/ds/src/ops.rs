@@ -13,7 +13,16 @@
 use graphql_client::GraphQLQuery;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use crate::model::{CorrectionReason, DossierState};
+/// DS's `DossierState`: a value DS adds later decodes as unknown, keeping its name.
+pub type DossierState = crate::values::Wire<crate::model::DossierState>;
+/// DS's `CorrectionReason`, open like [`DossierState`].
+pub type CorrectionReason = crate::values::Wire<crate::model::CorrectionReason>;
+/// See [`DemarcheState`].
+pub type GeoAreaSource = String;
+/// See [`DemarcheState`].
+pub type TitreIdentiteGrantType = String;
+/// GeoJSON coordinates: nested arrays of numbers, kept as JSON.
+pub type Coordinates = serde_json::Value;
 
 /// Enums that the client keeps as text: new DS values must not break decoding.
 pub type DemarcheState = String;
@@ -75,7 +84,9 @@ macro_rules! operation {
                 "DemarcheState",
                 "DeletedDossierReason",
                 "Civilite",
-                "LabelColorEnum"
+                "LabelColorEnum",
+                "GeoAreaSource",
+                "TitreIdentiteGrantType"
             ),
             fragments_other_variant = "true",
             skip_serializing_none
@@ -95,7 +106,9 @@ macro_rules! operation {
                 "DemarcheState",
                 "DeletedDossierReason",
                 "Civilite",
-                "LabelColorEnum"
+                "LabelColorEnum",
+                "GeoAreaSource",
+                "TitreIdentiteGrantType"
             ),
             fragments_other_variant = "true",
             skip_serializing_none
@@ -115,7 +128,9 @@ macro_rules! operation {
                 "DemarcheState",
                 "DeletedDossierReason",
                 "Civilite",
-                "LabelColorEnum"
+                "LabelColorEnum",
+                "GeoAreaSource",
+                "TitreIdentiteGrantType"
             ),
             fragments_other_variant = "true",
             skip_serializing_none
@@ -132,6 +147,7 @@ operation!(dossier GetDossier);
 operation!(dossier DossiersPage);
 operation!(dossier DossierStatus);
 operation!(dossier DossierMessages);
+operation!(dossier DossierNumbers);
 
 operation!(mutations DossierPasserEnInstruction);
 operation!(mutations DossierAccepter);

@@ -142,6 +142,7 @@ mod tests {
             items: Vec::new(),
             end_cursor: end.map(str::to_string),
             has_next_page: next,
+            unread: Vec::new(),
         }
     }
 

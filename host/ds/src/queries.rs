@@ -71,6 +71,7 @@ macro_rules! deleted_page {
                     .collect(),
                 end_cursor: conn.page_info.end_cursor,
                 has_next_page: conn.page_info.has_next_page,
+                unread: Vec::new(),
             },
         )
     }};
@@ -114,7 +115,10 @@ impl DsClient {
     }
 
     /// One page of a démarche's dossiers (at most 100); pass the previous
-    /// page's `end_cursor` as `after` for the next one. A page announcing
+    /// page's `end_cursor` as `after` for the next one. Dossiers DS sent with
+    /// an error are in [`Page::unread`], the rest in [`Page::items`]; when DS
+    /// times out, the page is asked again smaller (it may hold fewer than
+    /// asked: follow `has_next_page`). A page announcing
     /// more without a new cursor is [`DsError::Pagination`]; a whole listing
     /// is safer with [`DsClient::next_dossiers`], which also catches cycles.
     pub async fn dossiers(
@@ -127,7 +131,7 @@ impl DsClient {
         permit::listing(permit, demarche)?;
         let vars = ops::dossiers_page::Variables {
             demarche,
-            state: filter.state,
+            state: filter.state.map(crate::values::Wire::Known),
             archived: filter.archived,
             created_since: filter.created_since.clone(),
             updated_since: filter.updated_since.clone(),
@@ -135,22 +139,9 @@ impl DsClient {
             first: Some(page_size(filter.first)),
             after: after.map(str::to_string),
         };
-        let data = self.query::<ops::DossiersPage>(vars).await?;
-        let conn = data.demarche.dossiers;
-        checked(
-            after,
-            Page {
-                items: conn
-                    .nodes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .flatten()
-                    .map(Dossier::from)
-                    .collect(),
-                end_cursor: conn.page_info.end_cursor,
-                has_next_page: conn.page_info.has_next_page,
-            },
-        )
+        let wanted = u32::try_from(page_size(filter.first)).unwrap_or(MAX_PAGE_SIZE);
+        let page = self.dossier_page(vars, wanted).await?;
+        checked(after, page)
     }
 
     /// One page of dossiers deleted since `since` (ISO 8601).
@@ -235,7 +226,7 @@ impl DsClient {
         Ok(DossierStatus {
             id: d.id,
             number: d.number,
-            state: d.state,
+            state: d.state.value(),
             archived: d.archived,
             label_ids: d.labels.into_iter().map(|l| l.id).collect(),
         })

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use graphql_client::{GraphQLQuery, QueryBody, Response};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde::Deserialize;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
@@ -30,9 +30,10 @@ pub(crate) enum SendError {
 }
 
 /// The outcome of one HTTP attempt.
-enum Attempt<T> {
+pub(crate) enum Attempt<T> {
     Done(T),
-    RateLimited(Duration),
+    /// A 429, with what its headers asked for.
+    RateLimited(Option<crate::throttle::Asked>),
     /// Retryable failure; `sent` is false when DS certainly never saw it.
     Transient {
         reason: String,
@@ -62,6 +63,10 @@ struct RawErrors {
     errors: Vec<RawError>,
 }
 
+/// How an answer (status and body) becomes an attempt's outcome: the whole
+/// document ([`decode`]), or data kept beside its errors (`partial.rs`).
+pub(crate) type Reader<T> = fn(StatusCode, &[u8]) -> Attempt<T>;
+
 /// Top-level error codes worth retrying for a query.
 const TRANSIENT_CODES: [&str; 2] = ["timeout", "internal_server_error"];
 
@@ -71,12 +76,20 @@ impl DsClient {
         &self,
         vars: Q::Variables,
     ) -> Result<Q::ResponseData, DsError> {
-        let body = Q::build_query(vars);
+        self.query_with(Q::build_query(vars), decode::<Q>).await
+    }
+
+    /// Runs a query whose answer `read` decodes, retrying transient failures.
+    pub(crate) async fn query_with<V: serde::Serialize, T>(
+        &self,
+        body: QueryBody<V>,
+        read: Reader<T>,
+    ) -> Result<T, DsError> {
         let retry = self.inner.retry;
         let (mut attempt, mut limited) = (0u32, 0u32);
         loop {
             attempt += 1;
-            match self.attempt::<Q>(&body, attempt).await {
+            match self.attempt(&body, attempt, read).await {
                 Attempt::Done(data) => return Ok(data),
                 Attempt::Fatal(e) | Attempt::TooLarge(e) => return Err(e),
                 Attempt::RateLimited(wait) => {
@@ -108,7 +121,7 @@ impl DsClient {
         let (mut attempt, mut limited) = (0u32, 0u32);
         loop {
             attempt += 1;
-            match self.attempt::<Q>(&body, attempt).await {
+            match self.attempt(&body, attempt, decode::<Q>).await {
                 Attempt::Done(data) => return Ok(data),
                 Attempt::Fatal(e) => return Err(SendError::Ds(e)),
                 Attempt::TooLarge(e) => return Err(SendError::Uncertain(e.to_string())),
@@ -136,16 +149,28 @@ impl DsClient {
         }
     }
 
-    /// Registers a 429: every caller of the limiter waits `wait`.
-    fn rate_limited(&self, wait: Duration, count: u32) -> Result<(), DsError> {
+    /// Registers the `count`-th 429 in a row: every caller of the limiter
+    /// waits what it asked, by DS's clock, within the policy's floor and
+    /// ceiling ([`crate::throttle`]).
+    fn rate_limited(
+        &self,
+        asked: Option<crate::throttle::Asked>,
+        count: u32,
+    ) -> Result<(), DsError> {
         let retry = self.inner.retry;
         if count > retry.max_rate_limited {
             return Err(DsError::Unavailable(format!(
                 "rate limited {count} times in a row"
             )));
         }
-        let wait = wait.min(retry.max_rate_limit_wait);
-        tracing::warn!(wait_ms = wait.as_millis() as u64, "DS rate limit hit (429)");
+        let (floor, ceiling) = (retry.min_rate_limit_wait, retry.max_rate_limit_wait);
+        let wait = crate::throttle::bounded(asked, count, floor, ceiling);
+        let source = asked.map_or("no usable header", |a| a.source.as_str());
+        tracing::warn!(
+            wait_ms = wait.as_millis() as u64,
+            source,
+            "DS rate limit hit (429)"
+        );
         self.inner.limiter.pause_until(Instant::now() + wait);
         Ok(())
     }
@@ -162,11 +187,12 @@ impl DsClient {
         half + half.mul_f64(fastrand::f64())
     }
 
-    async fn attempt<Q: GraphQLQuery>(
+    async fn attempt<V: serde::Serialize, T>(
         &self,
-        body: &QueryBody<Q::Variables>,
+        body: &QueryBody<V>,
         attempt: u32,
-    ) -> Attempt<Q::ResponseData> {
+        read: Reader<T>,
+    ) -> Attempt<T> {
         let span = tracing::info_span!(
             "ds.request",
             operation = body.operation_name,
@@ -175,9 +201,16 @@ impl DsClient {
             duration_ms = field::Empty,
         );
         async {
-            self.inner.limiter.acquire().await;
+            if let Err(e) = self.inner.limiter.acquire().await {
+                // Nothing was sent: the shared budget could not be read.
+                let reason = e.to_string();
+                return Attempt::Transient {
+                    reason,
+                    sent: false,
+                };
+            }
             let started = Instant::now();
-            let result = self.send::<Q>(body).await;
+            let result = self.send(body, read).await;
             let span = tracing::Span::current();
             span.record("duration_ms", started.elapsed().as_millis() as u64);
             match &result {
@@ -195,10 +228,11 @@ impl DsClient {
         .await
     }
 
-    async fn send<Q: GraphQLQuery>(
+    async fn send<V: serde::Serialize, T>(
         &self,
-        body: &QueryBody<Q::Variables>,
-    ) -> Attempt<Q::ResponseData> {
+        body: &QueryBody<V>,
+        read: Reader<T>,
+    ) -> Attempt<T> {
         let inner = &self.inner;
         // Serialised here, as `.json()` would, so the meter sees the exact
         // bytes that leave before they do.
@@ -226,8 +260,8 @@ impl DsClient {
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let wait = retry_wait(response.headers()).unwrap_or(Duration::from_secs(1));
-            return Attempt::RateLimited(wait);
+            let asked = crate::throttle::asked(response.headers(), SystemTime::now());
+            return Attempt::RateLimited(asked);
         }
         if status.is_server_error() {
             // The body is not used: no need to read it.
@@ -241,18 +275,18 @@ impl DsClient {
             Err(BodyError::TooLarge(e)) => return Attempt::TooLarge(e),
             Err(BodyError::Transport(e)) => return transport_failure(&e),
         };
-        decode::<Q>(status, &bytes)
+        read(status, &bytes)
     }
 }
 
 /// Reads DS's answer: its status, then the GraphQL `data` and `errors`.
 fn decode<Q: GraphQLQuery>(status: StatusCode, bytes: &[u8]) -> Attempt<Q::ResponseData> {
     match status {
-        StatusCode::UNAUTHORIZED => {
-            return Attempt::Fatal(DsError::TokenExpired(first_message(bytes)));
-        }
-        StatusCode::FORBIDDEN => {
-            return Attempt::Fatal(DsError::Forbidden(first_message(bytes)));
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            return Attempt::Fatal(crate::error::refused(
+                status.as_u16(),
+                &first_message(bytes),
+            ));
         }
         _ => {}
     }
@@ -308,38 +342,17 @@ fn transport_failure<T>(e: &reqwest::Error) -> Attempt<T> {
 }
 
 /// The message of a non-GraphQL error body (DS's 401/403 bodies are JSON
-/// `errors` or plain text), shortened so no page ends up in an error.
-fn first_message(bytes: &[u8]) -> String {
+/// `errors` or plain text), shortened to one line so no page ends up in an error.
+pub(crate) fn first_message(bytes: &[u8]) -> String {
     if let Ok(raw) = serde_json::from_slice::<RawErrors>(bytes)
         && let Some(e) = raw.errors.into_iter().next()
     {
-        return e.message.chars().take(200).collect();
+        let short: String = e.message.chars().take(200).collect();
+        return crate::error::one_line(&short);
     }
-    String::from_utf8_lossy(&bytes[..bytes.len().min(800)])
+    let short: String = String::from_utf8_lossy(&bytes[..bytes.len().min(800)])
         .chars()
         .take(200)
-        .collect()
-}
-
-/// How long DS asks to wait: `Retry-After` (seconds or HTTP date), else
-/// `RateLimit-Reset` (epoch seconds of the window end).
-pub(crate) fn retry_wait(headers: &HeaderMap) -> Option<Duration> {
-    let now = SystemTime::now();
-    if let Some(v) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
-        if let Ok(secs) = v.trim().parse::<f64>() {
-            return Some(Duration::from_secs_f64(secs.max(0.0)));
-        }
-        if let Ok(at) = httpdate::parse_http_date(v) {
-            return Some(at.duration_since(now).unwrap_or_default());
-        }
-    }
-    let reset = headers
-        .get("ratelimit-reset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
-    Some(at.duration_since(now).unwrap_or_default())
+        .collect();
+    crate::error::one_line(&short)
 }

@@ -6,22 +6,30 @@ use std::collections::HashSet;
 use std::io::{self, Seek, Write};
 
 use chrono::{Datelike, Timelike};
+use pont_policy::Permit;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use crate::error::{FilesError, Result};
 use crate::mount::Mount;
 use crate::path::{RESERVED_PREFIX, RobotPath};
+use crate::permit;
 
 /// Directories nested deeper than this are refused rather than walked, as a guard
 /// against symlink loops that stay inside the mount.
 const MAX_DEPTH: u32 = 64;
 
 impl Mount {
-    /// Zip `paths` (files, or directories recursively) into `out` and return the
-    /// finished writer. Entry names are the mount-relative paths; a path given twice
-    /// (or inside a directory also given) is stored once. Host files are skipped.
-    pub fn zip<W: Write + Seek>(&self, paths: &[&str], out: W) -> Result<W> {
+    /// Zip the paths of the read `permits` (files, or directories recursively)
+    /// into `out` and return the finished writer: one permit per path zipped,
+    /// all checked before anything is read. Entry names are the mount-relative
+    /// paths; a path given twice (or inside a directory also given) is stored
+    /// once. Host files are skipped.
+    pub fn zip<W: Write + Seek>(&self, permits: &[Permit], out: W) -> Result<W> {
+        let paths = permits
+            .iter()
+            .map(|p| permit::read(self, p))
+            .collect::<Result<Vec<_>>>()?;
         let mut zip = ZipWriter::new(out);
         let mut seen = HashSet::new();
         for raw in paths {

@@ -86,6 +86,15 @@ pub enum FilesError {
         /// The path as the robot wrote it.
         path: String,
     },
+    /// The backend was handed a permit for another mount, path, direction
+    /// or size: a host bug, refused before the disk is touched.
+    #[error("mount `{mount}`: {detail}")]
+    Unpermitted {
+        /// Mount name.
+        mount: String,
+        /// What the permit was for and what it was asked to cover.
+        detail: String,
+    },
     /// The filesystem failed.
     #[error("mount `{mount}`: path `{path}`: {op} failed: {source}")]
     Io {
@@ -105,7 +114,8 @@ pub enum FilesError {
 /// `error` variant without matching every field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Escape, read-only or quota: the robot may not do this.
+    /// Escape, read-only, quota or a permit that does not cover the call:
+    /// the robot may not do this.
     Denied,
     /// The named thing does not exist.
     NotFound,
@@ -123,7 +133,10 @@ impl FilesError {
     /// The broad class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Escape { .. } | Self::ReadOnly { .. } | Self::Quota { .. } => ErrorKind::Denied,
+            Self::Escape { .. }
+            | Self::ReadOnly { .. }
+            | Self::Quota { .. }
+            | Self::Unpermitted { .. } => ErrorKind::Denied,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Invalid { .. } => ErrorKind::Invalid,
             Self::Limit { .. } => ErrorKind::Limit,

@@ -7,6 +7,10 @@
 //! A [`Workbook`] reads xlsx, xls, ods and csv files of a mount and appends rows
 //! to existing xlsx workbooks without losing their other sheets or styles.
 //!
+//! Every operation on robot data takes the policy gate's [`pont_policy::Permit`]
+//! for it and takes its target (mount, path, direction, bytes) from it, so a
+//! call the gate did not decide does not compile.
+//!
 //! This crate knows nothing of wasm: the runtime wires it to the WIT interfaces
 //! `pont:robot/files` and `pont:robot/sheets`, and maps [`FilesError`] to the WIT
 //! `error` variant through [`FilesError::kind`].
@@ -15,6 +19,7 @@ mod archive;
 mod error;
 mod mount;
 mod path;
+mod permit;
 pub mod sheets;
 
 pub use error::{ErrorKind, FilesError, Result};

@@ -8,9 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, File, Metadata, OpenOptions};
+use pont_policy::Permit;
 
 use crate::error::{FilesError, Result};
 use crate::path::{RESERVED_PREFIX, RobotPath};
+use crate::permit;
 
 /// Whether robots may change a mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +48,8 @@ pub struct Entry {
 
 /// A directory granted to a robot under a name. The host directory is opened once,
 /// here, with ambient authority; everything afterwards goes through the cap-std
-/// [`Dir`], which cannot reach outside it.
+/// [`Dir`], which cannot reach outside it, and each operation on robot data
+/// takes the gate's [`Permit`] for it (see the `permit` module).
 #[derive(Debug)]
 pub struct Mount {
     name: String,
@@ -60,7 +63,8 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Mount {
     /// Open `host_dir` as the mount `name`. This is the only place that touches the
-    /// ambient filesystem; it is the operator's configuration, not robot input.
+    /// ambient filesystem; it is the operator's configuration, not robot input,
+    /// done before any robot call, so it takes no permit.
     pub fn open(
         name: impl Into<String>,
         host_dir: impl AsRef<Path>,
@@ -131,9 +135,11 @@ impl Mount {
         }
     }
 
-    /// The entries of directory `dir` (not recursive), sorted by path. Host files
-    /// (temporary files, lock files) and symlinks leading outside are left out.
-    pub fn entries(&self, dir: &str) -> Result<Vec<Entry>> {
+    /// The entries of the directory the read `permit` names (not recursive),
+    /// sorted by path. Host files (temporary files, lock files) and symlinks
+    /// leading outside are left out.
+    pub fn entries(&self, permit: &Permit) -> Result<Vec<Entry>> {
+        let dir = permit::read(self, permit)?;
         let p = self.parse(dir, true)?;
         let d = self.open_dir(&p, dir)?;
         let mut out = Vec::new();
@@ -155,8 +161,9 @@ impl Mount {
         Ok(out)
     }
 
-    /// What is at `path` (the root is `""`).
-    pub fn stat(&self, path: &str) -> Result<Entry> {
+    /// What is at the path the read `permit` names (the root is `""`).
+    pub fn stat(&self, permit: &Permit) -> Result<Entry> {
+        let path = permit::read(self, permit)?;
         let p = self.parse(path, true)?;
         let meta = self
             .dir
@@ -165,47 +172,62 @@ impl Mount {
         Ok(entry_of(p.display(), &meta))
     }
 
-    /// Open a file for streamed reading.
-    pub fn open_read(&self, path: &str) -> Result<File> {
+    /// Open the file the read `permit` names for streamed reading.
+    pub fn open_read(&self, permit: &Permit) -> Result<File> {
+        let path = permit::read(self, permit)?;
         let p = self.parse(path, false)?;
+        self.open_regular(&p, path)
+    }
+
+    /// Open `p` (`raw` as the robot wrote it), a regular file, for reading;
+    /// the caller checked its permit.
+    pub(crate) fn open_regular(&self, p: &RobotPath, raw: &str) -> Result<File> {
         let file = self
             .dir
             .open(p.to_path())
-            .map_err(self.io_err(path, "open"))?;
-        let meta = file.metadata().map_err(self.io_err(path, "stat"))?;
+            .map_err(self.io_err(raw, "open"))?;
+        let meta = file.metadata().map_err(self.io_err(raw, "stat"))?;
         if !meta.is_file() {
-            return Err(FilesError::invalid(&self.name, path, "not a regular file"));
+            return Err(FilesError::invalid(&self.name, raw, "not a regular file"));
         }
         Ok(file)
     }
 
-    /// Write `bytes` to `path` atomically (see [`Mount::write_from_reader`]).
-    pub fn write_bytes(&self, path: &str, bytes: &[u8]) -> Result<()> {
-        self.write_atomic(path, bytes.len() as u64, |f| {
+    /// Write `bytes` atomically to the path the write `permit` names, which
+    /// must be charged for exactly their length (see [`Mount::write_from_reader`]).
+    pub fn write_bytes(&self, permit: &Permit, bytes: &[u8]) -> Result<()> {
+        let granted = permit::write(self, permit)?;
+        permit::check_len(self, permit, granted, bytes.len() as u64)?;
+        self.write_atomic(granted.path, granted.bytes, |f| {
             f.write_all(bytes)?;
             Ok(bytes.len() as u64)
         })
     }
 
-    /// Write exactly `len` bytes from `reader` to `path`, atomically: a temporary
-    /// file in the same directory is written, fsynced and renamed over the target,
-    /// so a crash leaves the old file or the new one, never a partial one.
+    /// Write the bytes `reader` yields to the path the write `permit` names,
+    /// atomically: a temporary file in the same directory is written, fsynced
+    /// and renamed over the target, so a crash leaves the old file or the new
+    /// one, never a partial one.
     ///
-    /// `len` is required (blobs know their size) so that the quota is checked before
-    /// anything is written; a reader that yields a different count is refused and the
-    /// target is left untouched.
-    pub fn write_from_reader(&self, path: &str, reader: impl Read, len: u64) -> Result<()> {
+    /// The length is the permit's (blobs know their size, and the gate charged
+    /// it), so that the quota is checked before anything is written; a reader
+    /// that yields a different count is refused and the target is left untouched.
+    pub fn write_from_reader(&self, permit: &Permit, reader: impl Read) -> Result<()> {
+        let granted = permit::write(self, permit)?;
+        let len = granted.bytes;
         let mut reader = reader.take(len.saturating_add(1));
-        self.write_atomic(path, len, |f| io::copy(&mut reader, f))
+        self.write_atomic(granted.path, len, |f| io::copy(&mut reader, f))
     }
 
     /// [`Mount::write_from_reader`] from a file: the copy into the temporary
     /// file is done by the kernel (`copy_file_range` on Linux), which std's
     /// `io::copy` does only between two std files, not through a buffered
     /// reader nor into a cap-std file.
-    pub fn write_from_file(&self, path: &str, source: std::fs::File, len: u64) -> Result<()> {
+    pub fn write_from_file(&self, permit: &Permit, source: std::fs::File) -> Result<()> {
+        let granted = permit::write(self, permit)?;
+        let len = granted.bytes;
         let mut reader = source.take(len.saturating_add(1));
-        self.write_atomic(path, len, |f| {
+        self.write_atomic(granted.path, len, |f| {
             let mut out = f.try_clone()?.into_std();
             io::copy(&mut reader, &mut out)
         })
@@ -296,8 +318,8 @@ impl Mount {
     }
 
     /// Bytes used by the regular files of the mount, host files included (they take
-    /// disk space too). Symlinks are not followed.
-    pub fn usage(&self) -> Result<u64> {
+    /// disk space too). Symlinks are not followed. Only the quota check asks.
+    pub(crate) fn usage(&self) -> Result<u64> {
         fn walk(dir: &Dir, depth: u32) -> io::Result<u64> {
             if depth > 256 {
                 return Ok(0);
@@ -317,8 +339,11 @@ impl Mount {
         walk(&self.dir, 0).map_err(self.io_err("", "measure usage"))
     }
 
-    /// Rename `source` to `destination` inside the mount (replacing a file there).
-    pub fn rename(&self, source: &str, destination: &str) -> Result<()> {
+    /// Rename the path of the write permit `from` to that of the write permit
+    /// `to`, inside the mount (replacing a file there): both ends change.
+    pub fn rename(&self, from: &Permit, to: &Permit) -> Result<()> {
+        let source = permit::write(self, from)?.path;
+        let destination = permit::write(self, to)?.path;
         self.ensure_writable(source)?;
         let from = self.parse(source, false)?;
         let to = self.parse(destination, false)?;
@@ -327,9 +352,11 @@ impl Mount {
             .map_err(self.io_err(source, "rename"))
     }
 
-    /// Create directory `path` and its missing parents; an existing one is fine, so a
-    /// robot re-run after a failure does not trip on its own earlier work.
-    pub fn mkdir(&self, path: &str) -> Result<()> {
+    /// Create the directory the write `permit` names and its missing parents; an
+    /// existing one is fine, so a robot re-run after a failure does not trip on its
+    /// own earlier work.
+    pub fn mkdir(&self, permit: &Permit) -> Result<()> {
+        let path = permit::write(self, permit)?.path;
         self.ensure_writable(path)?;
         let p = self.parse(path, false)?;
         self.dir
@@ -337,8 +364,10 @@ impl Mount {
             .map_err(self.io_err(path, "mkdir"))
     }
 
-    /// Remove a file, a symlink (not its target) or a directory with its content.
-    pub fn remove(&self, path: &str) -> Result<()> {
+    /// Remove what the write `permit` names: a file, a symlink (not its target)
+    /// or a directory with its content.
+    pub fn remove(&self, permit: &Permit) -> Result<()> {
+        let path = permit::write(self, permit)?.path;
         self.ensure_writable(path)?;
         let p = self.parse(path, false)?;
         let meta = self

@@ -9,15 +9,17 @@
 
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 
-use pont_files::{Access, Cell, ErrorKind, FilesError, Mount, SheetLimits, Workbook};
+use pont_files::{Access, Cell, ErrorKind, FilesError, Mount, SheetLimits};
+use support::Gated;
 use zip::write::SimpleFileOptions;
+
+mod support;
 
 const SHEET: &str = "xl/worksheets/sheet1.xml";
 
-fn mount(root: &Path, access: Access) -> Arc<Mount> {
-    Arc::new(Mount::open("pieces", root, access, None).unwrap())
+fn mount(root: &Path, access: Access) -> Gated {
+    Gated::new(Mount::open("pieces", root, access, None).unwrap())
 }
 
 /// A one-sheet workbook with `cells` ((column, row), 1-based), as xlsx bytes.
@@ -112,7 +114,9 @@ fn two_cells_at_opposite_corners_of_the_grid_are_refused() {
     let xlsx = rewrite(&xlsx, SHEET, declare("A1:XFD1048576"), 0);
     assert!(xlsx.len() < 16 * 1024, "{} bytes", xlsx.len());
     place(tmp.path(), "piece.xlsx", &xlsx);
-    let err = Workbook::open(mount(tmp.path(), Access::ReadOnly), "piece.xlsx").unwrap_err();
+    let err = mount(tmp.path(), Access::ReadOnly)
+        .open("piece.xlsx")
+        .unwrap_err();
     assert_limit(&err, "max_cells");
 }
 
@@ -128,7 +132,7 @@ fn whole_grid_declared_with_few_real_cells_reads_and_saves() {
     let xlsx = rewrite(&workbook(&cells), SHEET, declare("A1:XFD1048576"), 0);
     place(tmp.path(), "piece.xlsx", &xlsx);
     let m = mount(tmp.path(), Access::ReadWrite);
-    let mut wb = Workbook::open(m.clone(), "piece.xlsx").unwrap();
+    let mut wb = m.open("piece.xlsx").unwrap();
     let t = wb.table("Pièces", 1).unwrap();
     assert_eq!(t.columns, vec!["Dossier", "Montant"]);
     assert_eq!(
@@ -140,11 +144,8 @@ fn whole_grid_declared_with_few_real_cells_reads_and_saves() {
         &[vec![Cell::Text("D-2".into()), Cell::Number(3.0)]],
     )
     .unwrap();
-    assert!(wb.save().unwrap() > 0);
-    let t = Workbook::open(m, "piece.xlsx")
-        .unwrap()
-        .table("Pièces", 1)
-        .unwrap();
+    assert!(m.save(&mut wb, "piece.xlsx").unwrap() > 0);
+    let t = m.open("piece.xlsx").unwrap().table("Pièces", 1).unwrap();
     assert_eq!(t.rows.len(), 2);
     assert_eq!(t.rows[1], vec![Cell::Text("D-2".into()), Cell::Number(3.0)]);
     assert!(peak_rss_mib() < 1024);
@@ -157,7 +158,9 @@ fn sheet_xml_that_inflates_past_the_limit_is_refused() {
     let xlsx = rewrite(&workbook(&[((1, 1), "x")]), SHEET, |s| s, 300 << 20);
     assert!(xlsx.len() < 4 << 20, "{} bytes", xlsx.len());
     place(tmp.path(), "bombe.xlsx", &xlsx);
-    let err = Workbook::open(mount(tmp.path(), Access::ReadOnly), "bombe.xlsx").unwrap_err();
+    let err = mount(tmp.path(), Access::ReadOnly)
+        .open("bombe.xlsx")
+        .unwrap_err();
     assert_limit(&err, "max_unzipped_bytes");
 }
 
@@ -176,10 +179,10 @@ fn shared_strings_past_their_limit_are_refused() {
         ..SheetLimits::default()
     };
     let m = mount(tmp.path(), Access::ReadOnly);
-    let err = Workbook::open_with_limits(m.clone(), "textes.xlsx", limits).unwrap_err();
+    let err = m.open_with_limits("textes.xlsx", limits).unwrap_err();
     assert_limit(&err, "max_shared_strings_bytes");
     // Under the default limits the same file is fine: the padding is not text.
-    let wb = Workbook::open(m, "textes.xlsx").unwrap();
+    let wb = m.open("textes.xlsx").unwrap();
     assert_eq!(wb.table("Pièces", 1).unwrap().columns, vec!["texte"]);
 }
 
@@ -196,13 +199,13 @@ fn one_long_shared_string_used_by_many_cells_is_refused() {
         ..SheetLimits::default()
     };
     let m = mount(tmp.path(), Access::ReadOnly);
-    let err = Workbook::open_with_limits(m.clone(), "copies.xlsx", limits).unwrap_err();
+    let err = m.open_with_limits("copies.xlsx", limits).unwrap_err();
     assert_limit(&err, "max_text_bytes");
     let limits = SheetLimits {
         max_cell_bytes: 1024,
         ..SheetLimits::default()
     };
-    let err = Workbook::open_with_limits(m, "copies.xlsx", limits).unwrap_err();
+    let err = m.open_with_limits("copies.xlsx", limits).unwrap_err();
     assert_limit(&err, "max_cell_bytes");
 }
 
@@ -219,15 +222,9 @@ fn too_many_sheets_are_refused() {
         ..SheetLimits::default()
     };
     let m = mount(tmp.path(), Access::ReadOnly);
-    let err = Workbook::open_with_limits(m.clone(), "feuilles.xlsx", limits).unwrap_err();
+    let err = m.open_with_limits("feuilles.xlsx", limits).unwrap_err();
     assert_limit(&err, "max_sheets");
-    assert_eq!(
-        Workbook::open(m, "feuilles.xlsx")
-            .unwrap()
-            .sheet_names()
-            .len(),
-        5
-    );
+    assert_eq!(m.open("feuilles.xlsx").unwrap().sheet_names().len(), 5);
 }
 
 #[test]
@@ -236,7 +233,7 @@ fn a_file_swapped_for_a_hostile_one_before_editing_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     place(tmp.path(), "piece.xlsx", &workbook(&[((1, 1), "Dossier")]));
     let m = mount(tmp.path(), Access::ReadWrite);
-    let mut wb = Workbook::open(m, "piece.xlsx").unwrap();
+    let mut wb = m.open("piece.xlsx").unwrap();
     let hostile = workbook(&[((1, 1), "Dossier"), ((16_384, 1_048_576), "1")]);
     place(tmp.path(), "piece.xlsx", &hostile);
     let err = wb
@@ -255,7 +252,9 @@ fn csv_row_of_two_million_columns_is_refused() {
     let mut row = vec![b';'; 2_000_000];
     row.push(b'\n');
     place(tmp.path(), "large.csv", &row);
-    let err = Workbook::open(mount(tmp.path(), Access::ReadOnly), "large.csv").unwrap_err();
+    let err = mount(tmp.path(), Access::ReadOnly)
+        .open("large.csv")
+        .unwrap_err();
     assert_limit(&err, "max_columns");
 }
 
@@ -271,7 +270,9 @@ fn csv_field_of_a_hundred_megabytes_is_refused_early() {
     f.write_all(b"\"\n").unwrap();
     drop(f);
     let before = peak_rss_mib();
-    let err = Workbook::open(mount(tmp.path(), Access::ReadOnly), "champ.csv").unwrap_err();
+    let err = mount(tmp.path(), Access::ReadOnly)
+        .open("champ.csv")
+        .unwrap_err();
     assert_limit(&err, "max_cell_bytes");
     // Streamed: the peak did not grow by anything like the field's size.
     assert!(
@@ -295,13 +296,13 @@ fn csv_rows_are_counted_as_the_rectangle_a_table_returns() {
         max_cells: 2_000,
         ..SheetLimits::default()
     };
-    let err = Workbook::open_with_limits(m.clone(), "escalier.csv", limits).unwrap_err();
+    let err = m.open_with_limits("escalier.csv", limits).unwrap_err();
     assert_limit(&err, "max_cells");
     let limits = SheetLimits {
         max_cells: 2_200,
         ..SheetLimits::default()
     };
-    let wb = Workbook::open_with_limits(m, "escalier.csv", limits).unwrap();
+    let wb = m.open_with_limits("escalier.csv", limits).unwrap();
     let t = wb.table("escalier", 1).unwrap();
     assert_eq!((t.columns.len(), t.rows.len()), (200, 10));
 }
@@ -314,7 +315,9 @@ fn latin1_csv_still_reads() {
         "ancien.csv",
         b"Pi\xe8ce;Montant\r\nD\xe9p\xf4t;12\r\n",
     );
-    let wb = Workbook::open(mount(tmp.path(), Access::ReadOnly), "ancien.csv").unwrap();
+    let wb = mount(tmp.path(), Access::ReadOnly)
+        .open("ancien.csv")
+        .unwrap();
     let t = wb.table("ancien", 1).unwrap();
     assert_eq!(t.columns, vec!["Pièce", "Montant"]);
     assert_eq!(
@@ -390,7 +393,7 @@ fn xls_with_cells_at_opposite_corners_or_a_huge_declared_range_is_refused() {
         "coins.xls",
         &xls((0, 65_536, 0, 256), &[(0, 0, 1.0), (65_535, 255, 2.0)]),
     );
-    let err = Workbook::open(m.clone(), "coins.xls").unwrap_err();
+    let err = m.open("coins.xls").unwrap_err();
     assert_limit(&err, "max_cells");
     // Two cells, but a declared range of 2³² − 1 rows the parser would reserve.
     place(
@@ -398,11 +401,11 @@ fn xls_with_cells_at_opposite_corners_or_a_huge_declared_range_is_refused() {
         "declare.xls",
         &xls((0, u32::MAX, 0, 4), &[(0, 0, 1.0)]),
     );
-    let err = Workbook::open(m.clone(), "declare.xls").unwrap_err();
+    let err = m.open("declare.xls").unwrap_err();
     assert_limit(&err, "max_cells");
     // A range that ends before it starts would wrap the parser's arithmetic.
     place(tmp.path(), "envers.xls", &xls((9, 3, 0, 1), &[(0, 0, 1.0)]));
-    let err = Workbook::open(m.clone(), "envers.xls").unwrap_err();
+    let err = m.open("envers.xls").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
     // The same shape, small, reads.
     place(
@@ -410,7 +413,7 @@ fn xls_with_cells_at_opposite_corners_or_a_huge_declared_range_is_refused() {
         "petit.xls",
         &xls((0, 2, 0, 2), &[(0, 0, 1.0), (1, 1, 2.0)]),
     );
-    let wb = Workbook::open(m, "petit.xls").unwrap();
+    let wb = m.open("petit.xls").unwrap();
     let t = wb.table("S", 1).unwrap();
     assert_eq!(t.rows, vec![vec![Cell::Empty, Cell::Number(2.0)]]);
 }

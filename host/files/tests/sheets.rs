@@ -1,13 +1,15 @@
 //! Workbooks: appending to an activity report, EJ look-up, the write lock, csv.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use pont_files::{Access, Cell, ErrorKind, FilesError, Mount, Workbook};
+use pont_files::{Access, Cell, ErrorKind, FilesError, Mount};
+use support::Gated;
 
-fn mount(root: &Path, access: Access) -> Arc<Mount> {
-    Arc::new(Mount::open("rapports", root, access, None).unwrap())
+mod support;
+
+fn mount(root: &Path, access: Access) -> Gated {
+    Gated::new(Mount::open("rapports", root, access, None).unwrap())
 }
 
 /// An activity report as an agent would have it: a styled header, custom widths,
@@ -55,10 +57,10 @@ fn append_keeps_other_sheet_styles_and_widths() {
     write_report(&tmp.path().join("rapport.xlsx"));
     let m = mount(tmp.path(), Access::ReadWrite);
 
-    let mut wb = Workbook::open(m.clone(), "rapport.xlsx").unwrap();
+    let mut wb = m.open("rapport.xlsx").unwrap();
     assert_eq!(wb.sheet_names(), vec!["Activité", "Paramètres"]);
     wb.append_rows("Activité", &new_rows()).unwrap();
-    wb.save().unwrap();
+    m.save(&mut wb, "rapport.xlsx").unwrap();
     // This handle reads what it saved.
     assert_eq!(wb.table("Activité", 1).unwrap().rows.len(), 5);
     drop(wb);
@@ -91,7 +93,7 @@ fn append_keeps_other_sheet_styles_and_widths() {
     assert_eq!(ws.value((1, 6)), "D-5");
 
     // Re-read through the crate (calamine): old rows, then the three new ones.
-    let wb = Workbook::open(m.clone(), "rapport.xlsx").unwrap();
+    let wb = m.open("rapport.xlsx").unwrap();
     let t = wb.table("Activité", 1).unwrap();
     assert_eq!(t.columns, vec!["Dossier", "Montant", "Date", "Traité"]);
     assert_eq!(t.rows.len(), 5);
@@ -127,7 +129,7 @@ fn ej_lookup_in_ten_thousand_rows() {
     let m = mount(tmp.path(), Access::ReadOnly);
 
     let start = Instant::now();
-    let wb = Workbook::open(m, "base.xlsx").unwrap();
+    let wb = m.open("base.xlsx").unwrap();
     let found = wb
         .find_rows("Base EJ", "N° EJ", &Cell::Text("2100007421".into()))
         .unwrap();
@@ -159,8 +161,8 @@ fn second_writer_gets_locked() {
     let tmp = tempfile::tempdir().unwrap();
     write_report(&tmp.path().join("rapport.xlsx"));
     let m = mount(tmp.path(), Access::ReadWrite);
-    let mut first = Workbook::open(m.clone(), "rapport.xlsx").unwrap();
-    let mut second = Workbook::open(m.clone(), "rapport.xlsx").unwrap();
+    let mut first = m.open("rapport.xlsx").unwrap();
+    let mut second = m.open("rapport.xlsx").unwrap();
     first.append_rows("Activité", &new_rows()[..1]).unwrap();
 
     let err = second
@@ -170,12 +172,13 @@ fn second_writer_gets_locked() {
     assert_eq!(err.kind(), ErrorKind::Locked);
     assert!(err.to_string().contains("rapport.xlsx"));
 
-    first.save().unwrap();
+    m.save(&mut first, "rapport.xlsx").unwrap();
     drop(first);
     // Once released, the second writer re-reads the file and builds on it.
     second.append_rows("Activité", &new_rows()[1..2]).unwrap();
-    second.save().unwrap();
-    let t = Workbook::open(m, "rapport.xlsx")
+    m.save(&mut second, "rapport.xlsx").unwrap();
+    let t = m
+        .open("rapport.xlsx")
         .unwrap()
         .table("Activité", 1)
         .unwrap();
@@ -187,18 +190,21 @@ fn read_only_mount_and_bad_values_refuse_append() {
     let tmp = tempfile::tempdir().unwrap();
     write_report(&tmp.path().join("rapport.xlsx"));
     let before = std::fs::read(tmp.path().join("rapport.xlsx")).unwrap();
-    let mut wb = Workbook::open(mount(tmp.path(), Access::ReadOnly), "rapport.xlsx").unwrap();
+    let mut wb = mount(tmp.path(), Access::ReadOnly)
+        .open("rapport.xlsx")
+        .unwrap();
     let err = wb.append_rows("Activité", &new_rows()).unwrap_err();
     assert!(matches!(err, FilesError::ReadOnly { .. }), "{err}");
 
-    let mut wb = Workbook::open(mount(tmp.path(), Access::ReadWrite), "rapport.xlsx").unwrap();
+    let m = mount(tmp.path(), Access::ReadWrite);
+    let mut wb = m.open("rapport.xlsx").unwrap();
     let err = wb
         .append_rows("Activité", &[vec![Cell::Date("03/01/2024".into())]])
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
     let err = wb.append_rows("Nope", &new_rows()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    wb.save().unwrap();
+    assert_eq!(m.save(&mut wb, "rapport.xlsx").unwrap(), 0);
     assert_eq!(
         std::fs::read(tmp.path().join("rapport.xlsx")).unwrap(),
         before
@@ -215,7 +221,7 @@ fn csv_is_read_as_one_sheet() {
     .unwrap();
     std::fs::write(tmp.path().join("notes.txt"), "x").unwrap();
     let m = mount(tmp.path(), Access::ReadOnly);
-    let wb = Workbook::open(m.clone(), "ej.csv").unwrap();
+    let wb = m.open("ej.csv").unwrap();
     assert_eq!(wb.sheet_names(), vec!["ej"]);
     let t = wb.table("ej", 1).unwrap();
     assert_eq!(t.columns, vec!["N° EJ", "Fournisseur"]);
@@ -224,12 +230,7 @@ fn csv_is_read_as_one_sheet() {
         .unwrap();
     assert_eq!(found[0].row_number, 3);
     assert_eq!(found[0].cells[1], Cell::Text("Dupont; fils".into()));
-    assert_eq!(
-        Workbook::open(m.clone(), "notes.txt").unwrap_err().kind(),
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        Workbook::open(m, "../ej.csv").unwrap_err().kind(),
-        ErrorKind::Denied
-    );
+    assert_eq!(m.open("notes.txt").unwrap_err().kind(), ErrorKind::Invalid);
+    // A path out of the mount gets no permit from the gate.
+    assert!(m.try_read("../ej.csv").is_err());
 }

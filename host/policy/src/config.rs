@@ -69,6 +69,7 @@ struct RawDs {
     token: RawSecretSource,
     instructeur: String,
     requests_per_minute: Option<u32>,
+    rate_window_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,8 +167,12 @@ pub struct DsSettings {
     pub token: SecretSource,
     /// E-mail of the instructeur recorded as acting; resolved to an id at start.
     pub instructeur: String,
-    /// Client-side request budget for the token (DS allows 400 per minute).
+    /// Client-side request budget for the token (DS allows 400 per minute),
+    /// shared by every run on the machine that uses the token.
     pub requests_per_minute: u32,
+    /// The window `requests_per_minute` counts in, in seconds: 60, DS's,
+    /// unless a shorter one is set to test against a simulator.
+    pub rate_window_secs: u64,
 }
 
 /// A browser application the operator maps to a real origin.
@@ -414,12 +419,17 @@ impl Validator<'_> {
         if rpm == 0 {
             return Err(self.err("ds.requests-per-minute", "must be at least 1"));
         }
+        let window = d.rate_window_secs.unwrap_or(60);
+        if !(1..=3600).contains(&window) {
+            return Err(self.err("ds.rate-window-secs", "must be between 1 and 3600"));
+        }
         Ok(DsSettings {
             endpoint: d.endpoint,
             origin,
             token: self.secret_source("ds.token", d.token)?,
             instructeur: d.instructeur,
             requests_per_minute: rpm,
+            rate_window_secs: window,
         })
     }
 

@@ -149,6 +149,13 @@ pub enum Action<'a> {
         name: &'a str,
         sink: SecretSink<'a>,
     },
+    /// The robot handing the host bytes of its own (`blob.create`): always
+    /// allowed (the run's spool bounds it, under `[limits]`), and audited,
+    /// so that the spool too is filled only under a permit.
+    BlobCreate {
+        name: &'a str,
+        bytes: u64,
+    },
     /// Anything a capability does not offer yet: always denied, still audited.
     Unsupported {
         capability: &'a str,
@@ -169,6 +176,7 @@ impl Action<'_> {
             Self::BrowserOpen { .. } | Self::BrowserGoto { .. } => "browser",
             Self::HttpRequest { .. } => "http",
             Self::SecretUse { .. } => "secret",
+            Self::BlobCreate { .. } => "blob",
             Self::Unsupported { .. } => "host",
         }
     }
@@ -191,6 +199,7 @@ impl Action<'_> {
             Self::BrowserGoto { .. } => "goto".into(),
             Self::HttpRequest { method, .. } => method.to_ascii_uppercase(),
             Self::SecretUse { sink, .. } => sink.action(),
+            Self::BlobCreate { .. } => "create".into(),
             Self::Unsupported {
                 capability,
                 operation,
@@ -220,6 +229,7 @@ impl Action<'_> {
             Self::BrowserOpen { app } => (*app).into(),
             Self::BrowserGoto { origin } | Self::HttpRequest { origin, .. } => origin.to_string(),
             Self::SecretUse { name, sink } => sink.target(name),
+            Self::BlobCreate { name, .. } => (*name).into(),
             Self::Unsupported { .. } => String::new(),
         }
     }
@@ -230,7 +240,8 @@ impl Action<'_> {
             | Self::StateSet { bytes, .. }
             | Self::DsMutate { bytes, .. }
             | Self::FileWrite { bytes, .. }
-            | Self::HttpRequest { bytes, .. } => *bytes,
+            | Self::HttpRequest { bytes, .. }
+            | Self::BlobCreate { bytes, .. } => *bytes,
             _ => 0,
         }
     }
@@ -444,6 +455,7 @@ impl Gate {
                 format!("HTTP origin {origin}"),
             ),
             Action::SecretUse { name, sink } => secrets::decide(p, name, sink),
+            Action::BlobCreate { .. } => Ok(()),
             Action::Unsupported {
                 capability,
                 operation,

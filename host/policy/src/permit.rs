@@ -16,7 +16,7 @@
 //! fn again(p: &pont_policy::Permit) -> pont_policy::Permit { p.clone() }
 //! ```
 
-use crate::gate::{Action, DsAction};
+use crate::gate::{Action, DsAction, SecretSink};
 use crate::origin::Origin;
 
 /// What a permit covers: the call the gate decided, with its target.
@@ -57,8 +57,18 @@ pub enum Scope {
         origin: Origin,
         bytes: u64,
     },
+    /// Sending secret `name` to `to`: an HTTP origin (`browser` false) or a
+    /// page a browser types it into (`browser` true). `None` for a read-back,
+    /// which the gate never allows.
     Secret {
         name: String,
+        to: Option<Origin>,
+        browser: bool,
+    },
+    /// Spooling bytes the robot handed over (`blob.create`).
+    Blob {
+        name: String,
+        bytes: u64,
     },
     /// Never issued: the gate denies every unsupported call.
     Unsupported,
@@ -72,7 +82,9 @@ pub struct DsScope {
     /// démarche was known: such a permit only lets the host learn it.
     pub demarche: Option<i64>,
     pub dossier: Option<i64>,
-    /// Bytes the gate charged to DS for this call.
+    /// Bytes the call declared, as its audit record shows them. The gate
+    /// charges none of them to DS here: DS bytes are counted at the wire,
+    /// through [`crate::Gate::meter`], as the client sends them.
     pub bytes: u64,
 }
 
@@ -201,7 +213,11 @@ fn scope_of(action: &Action<'_>) -> Scope {
             origin: origin.clone(),
             bytes,
         },
-        Action::SecretUse { name, .. } => Scope::Secret { name: name.into() },
+        Action::SecretUse { name, sink } => secret(name, sink),
+        Action::BlobCreate { name, .. } => Scope::Blob {
+            name: name.into(),
+            bytes,
+        },
         Action::Unsupported { .. } => Scope::Unsupported,
     }
 }
@@ -213,6 +229,19 @@ fn ds(action: DsAction, demarche: Option<i64>, dossier: Option<i64>, bytes: u64)
         dossier,
         bytes,
     })
+}
+
+fn secret(name: &str, sink: SecretSink<'_>) -> Scope {
+    let (to, browser) = match sink {
+        SecretSink::Http(o) => (Some(o.clone()), false),
+        SecretSink::Browser(o) => (Some(o.clone()), true),
+        SecretSink::ReadBack { .. } => (None, false),
+    };
+    Scope::Secret {
+        name: name.into(),
+        to,
+        browser,
+    }
 }
 
 fn file(mount: &str, path: &str, write: bool, bytes: u64) -> Scope {

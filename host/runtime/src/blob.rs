@@ -1,11 +1,19 @@
 //! Blobs: bytes held by the host in a spool file, with what is known of them.
 //! Only the handle crosses into the robot; the bytes move between
 //! capabilities host-side.
+//!
+//! A blob is spooled under the gate's permit for the call that produced its
+//! bytes, and its provenance must be what that permit covers: a mount file's
+//! bytes need the read permit for that file, an archive read permits of its
+//! mount, the robot's own bytes the permit of `blob.create`. So the spool
+//! cannot be filled, nor a blob's origin claimed, by a call the gate did
+//! not decide.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use pont_policy::{Permit, Scope};
 use sha2::{Digest, Sha256};
 
 use crate::bindings::pont::robot::types::{BlobInfo, Provenance};
@@ -20,7 +28,27 @@ pub struct BlobEntry {
 }
 
 impl BlobEntry {
-    /// Spool `data` into `dir` under a fresh name.
+    /// Spool the bytes the robot handed over into `dir`, under the gate's
+    /// `blob.create` permit: the blob's name and size are the permit's.
+    pub(crate) fn from_robot(
+        dir: &Path,
+        permit: &Permit,
+        content_type: &str,
+        data: &[u8],
+    ) -> std::io::Result<Self> {
+        let wanted = || format!("spooling {} bytes of the robot", data.len());
+        match permit.scope() {
+            Scope::Blob { name, bytes } if *bytes == data.len() as u64 => {
+                Self::from_bytes(dir, name, content_type, data, Provenance::Robot)
+            }
+            _ => Err(std::io::Error::other(
+                permit.mismatch(&wanted()).to_string(),
+            )),
+        }
+    }
+
+    /// Spool `data` into `dir` under a fresh name. The browser's screenshots
+    /// still call it without a permit, until they hand theirs on.
     pub(crate) fn from_bytes(
         dir: &Path,
         file_name: &str,
@@ -45,16 +73,18 @@ impl BlobEntry {
         })
     }
 
-    /// Spool everything `reader` yields into `dir`, hashing while copying, so a
-    /// large file goes to disk in one streamed pass and never sits in memory.
-    /// On error nothing is left in the spool.
+    /// Spool everything `reader` yields into `dir` under `permit` (which must
+    /// cover `source`), hashing while copying, so a large file goes to disk in
+    /// one streamed pass and never sits in memory. On error nothing is left
+    /// in the spool.
     pub(crate) fn from_reader(
         dir: &Path,
+        permit: &Permit,
         mut reader: impl Read,
-        file_name: &str,
-        content_type: &str,
+        (file_name, content_type): (&str, &str),
         source: Provenance,
     ) -> std::io::Result<Self> {
+        check(std::slice::from_ref(permit), &source)?;
         std::fs::create_dir_all(dir)?;
         let tmp = tempfile::Builder::new().prefix("blob-").tempfile_in(dir)?;
         let mut out = HashingWriter {
@@ -89,7 +119,21 @@ impl BlobEntry {
         Ok(path)
     }
 
+    /// [`BlobEntry::from_file`] under the `permits` of the calls that
+    /// produced the file (each must cover `source`): `path` is the spool file,
+    /// named `file_name`, of `content_type`.
+    pub(crate) fn adopt(
+        permits: &[Permit],
+        (path, file_name, content_type): (PathBuf, &str, &str),
+        source: Provenance,
+    ) -> std::io::Result<Self> {
+        check(permits, &source)?;
+        Self::from_file(path, file_name, content_type, source)
+    }
+
     /// Take over a file already in the spool, hashing it by streaming.
+    /// Browser and HTTP producers still call it without a permit, until
+    /// they hand theirs on through [`BlobEntry::adopt`].
     pub(crate) fn from_file(
         path: PathBuf,
         file_name: &str,
@@ -156,6 +200,53 @@ impl BlobEntry {
         let mut out = Vec::new();
         f.take(u64::from(len)).read_to_end(&mut out)?;
         Ok(out)
+    }
+}
+
+/// Refuse to spool a blob of `source` unless there is a permit and every one
+/// of `permits` covers it.
+fn check(permits: &[Permit], source: &Provenance) -> std::io::Result<()> {
+    if permits.is_empty() {
+        return Err(std::io::Error::other(
+            "a blob is spooled under the permit of the call that made it: none was given",
+        ));
+    }
+    match permits.iter().find(|p| !covers(p, source)) {
+        None => Ok(()),
+        Some(wrong) => {
+            let wanted = format!("spooling {}", kind(source));
+            Err(std::io::Error::other(wrong.mismatch(&wanted).to_string()))
+        }
+    }
+}
+
+/// Whether `permit` is for the call that produces a blob of `source`.
+fn covers(permit: &Permit, source: &Provenance) -> bool {
+    match (permit.scope(), source) {
+        (
+            Scope::File {
+                mount,
+                path,
+                write: false,
+                ..
+            },
+            Provenance::MountFile(from),
+        ) => *mount == from.mount && *path == from.path,
+        (Scope::File { write: false, .. }, Provenance::Archive) => true,
+        _ => false,
+    }
+}
+
+/// How a provenance reads in a refusal.
+fn kind(source: &Provenance) -> &'static str {
+    match source {
+        Provenance::DsAttachment(_) => "a DS attachment",
+        Provenance::MountFile(_) => "a mount file",
+        Provenance::BrowserDownload(_) => "a browser download",
+        Provenance::Screenshot(_) => "a screenshot",
+        Provenance::HttpResponse(_) => "an HTTP response",
+        Provenance::Archive => "an archive",
+        Provenance::Robot => "the robot's bytes",
     }
 }
 

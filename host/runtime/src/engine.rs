@@ -74,8 +74,23 @@ impl PontEngine {
             tracing::debug!(path = %path.display(), "compiled component loaded from cache");
             return Ok(component);
         }
+        self.compile_once(&path, bytes)
+    }
+
+    /// Compile on a cache miss, one process at a time: runs of a large robot
+    /// that start together (a Python component takes tens of seconds to
+    /// compile) compile it once, the later ones loading what the first
+    /// stored. Without the lock (a filesystem without locks), each compiles.
+    fn compile_once(&self, path: &Path, bytes: &[u8]) -> Result<Component, RuntimeError> {
+        let lock =
+            std::fs::File::create(path.with_extension("lock")).and_then(|f| f.lock().map(|()| f));
+        if lock.is_ok()
+            && let Some(component) = self.load_cached(path)
+        {
+            return Ok(component);
+        }
         let component = self.compile(bytes)?;
-        if let Err(e) = store_cached(&path, &component) {
+        if let Err(e) = store_cached(path, &component) {
             tracing::warn!(path = %path.display(), "cannot cache the compiled component: {e}");
         }
         Ok(component)

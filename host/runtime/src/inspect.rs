@@ -23,6 +23,11 @@ pub struct InterfaceInfo {
     pub items: Vec<String>,
     /// Whether this host provides it (imports only).
     pub provided: Option<bool>,
+    /// Linked, but every call is refused and audited (imports only): the
+    /// sockets and host files a language runtime imports whether or not the
+    /// robot uses them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub always_denied: bool,
 }
 
 /// The result of inspecting a plugin.
@@ -66,6 +71,7 @@ pub fn inspect(path: &Path, manifest: Option<&Path>) -> Result<Inspection, Runti
         .map(|(name, item)| {
             let mut info = describe(&engine, name, &item.ty);
             info.provided = Some(crate::linker::is_provided(name, true));
+            info.always_denied = crate::denied::is_denied(name);
             info
         })
         .collect();
@@ -117,6 +123,7 @@ fn describe(engine: &Engine, name: &str, item: &ComponentItem) -> InterfaceInfo 
         kind,
         items,
         provided: None,
+        always_denied: false,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 mod episodes;
 mod history;
@@ -18,7 +18,7 @@ mod state_limits;
 pub use history::AttemptRow;
 pub use queue::{Claim, LedgerRow, MutationAt, MutationRecord, QueueEntry, QueueStatus, RunRow};
 pub use seal::{JournalSealBook, JournalSeals};
-pub(crate) use state_limits::{StateBounds, StateSet};
+pub(crate) use state_limits::{StateBounds, StateError, StateSet};
 
 /// Handle to the journal, shared by the runner and the capability glue.
 #[derive(Clone, Debug)]
@@ -179,73 +179,11 @@ impl Journal {
             },
         )
     }
-
-    pub fn state_get(&self, robot: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-        self.conn()
-            .query_row(
-                "SELECT value FROM state WHERE robot = ?1 AND key = ?2",
-                params![robot, key],
-                |r| r.get(0),
-            )
-            .optional()
-    }
-
-    pub fn state_set(&self, robot: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "INSERT INTO state (robot, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (robot, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            params![robot, key, value, now()],
-        )?;
-        Ok(())
-    }
-
-    pub fn state_delete(&self, robot: &str, key: &str) -> rusqlite::Result<bool> {
-        let n = self.conn().execute(
-            "DELETE FROM state WHERE robot = ?1 AND key = ?2",
-            params![robot, key],
-        )?;
-        Ok(n > 0)
-    }
-
-    pub fn state_keys(&self, robot: &str, prefix: &str) -> rusqlite::Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT key FROM state WHERE robot = ?1 AND substr(key, 1, ?3) = ?2 ORDER BY key",
-        )?;
-        let rows = stmt.query_map(params![robot, prefix, prefix.chars().count() as i64], |r| {
-            r.get(0)
-        })?;
-        rows.collect()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn state_store_round_trips_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.sqlite");
-        {
-            let j = Journal::open(&path).unwrap();
-            j.state_set("r", "a/1", b"one").unwrap();
-            j.state_set("r", "a/2", b"two").unwrap();
-            j.state_set("r", "b", b"bee").unwrap();
-            j.state_set("other", "a/3", b"x").unwrap();
-            j.state_set("r", "a/1", b"uno").unwrap();
-        }
-        let j = Journal::open(&path).unwrap();
-        assert_eq!(
-            j.state_get("r", "a/1").unwrap().as_deref(),
-            Some(&b"uno"[..])
-        );
-        assert_eq!(j.state_keys("r", "a/").unwrap(), vec!["a/1", "a/2"]);
-        assert_eq!(j.state_keys("r", "").unwrap().len(), 3);
-        assert!(j.state_delete("r", "b").unwrap());
-        assert!(!j.state_delete("r", "b").unwrap());
-        assert_eq!(j.state_get("r", "b").unwrap(), None);
-    }
 
     #[test]
     fn newer_schema_is_refused() {

@@ -7,6 +7,7 @@
 pub mod bindings;
 mod blob;
 mod capabilities;
+mod denied;
 mod egress;
 mod engine;
 mod error;

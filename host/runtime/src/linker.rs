@@ -1,6 +1,8 @@
 //! The linker every robot is instantiated against, and the import check that
 //! refuses a component before instantiation when it wants something the host
-//! never provides (sockets, preopened files, other worlds).
+//! never provides (other worlds, non-standard interfaces). Standard WASI
+//! interfaces a language runtime imports but a robot must not use (sockets)
+//! are linked and always denied (see `denied.rs`).
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -15,15 +17,20 @@ const PONT_PACKAGE: &str = "pont:robot/";
 /// The `wasi:http` interfaces linked for a robot with an HTTP grant.
 const WASI_HTTP: &[&str] = &["wasi:http/types", "wasi:http/outgoing-handler"];
 
-/// The linker for one run; `wasi:http` is linked only when the robot has an
-/// HTTP grant, so other robots cannot even name it.
-pub(crate) fn build(engine: &Engine, http: bool) -> wasmtime::Result<Linker<ItemState>> {
+/// The linker for one run of `component`; `wasi:http` is linked only when
+/// the robot has an HTTP grant, so other robots cannot even name it.
+pub(crate) fn build(
+    engine: &Engine,
+    component: &Component,
+    http: bool,
+) -> wasmtime::Result<Linker<ItemState>> {
     let mut linker = Linker::new(engine);
     crate::wasi::add_to_linker(&mut linker)?;
     Robot::add_to_linker::<ItemState, HasSelf<ItemState>>(&mut linker, |s| s)?;
     if http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     }
+    crate::denied::add_to_linker(engine, &mut linker, component)?;
     Ok(linker)
 }
 
@@ -33,6 +40,7 @@ pub(crate) fn is_provided(import: &str, http: bool) -> bool {
     let base = import.split('@').next().unwrap_or(import);
     base.starts_with(PONT_PACKAGE)
         || PROVIDED_WASI.contains(&base)
+        || crate::denied::is_denied(base)
         || (http && WASI_HTTP.contains(&base))
 }
 
@@ -66,9 +74,7 @@ pub(crate) fn check_imports(
 }
 
 fn hint(import: &str) -> &'static str {
-    if import.starts_with("wasi:sockets/") {
-        " (robots have no sockets: use the `http`, `ds` or `browser` capabilities)"
-    } else if import.starts_with("wasi:http/") {
+    if import.starts_with("wasi:http/") {
         " (it is linked only for a robot whose manifest requests an HTTP origin and whose config grants it)"
     } else {
         ""
@@ -83,7 +89,11 @@ mod tests {
     fn provided_imports_ignore_versions() {
         assert!(is_provided("wasi:cli/stderr@0.2.6", false));
         assert!(is_provided("pont:robot/state@0.1.0", false));
-        assert!(!is_provided("wasi:sockets/tcp@0.2.6", true));
+        assert!(
+            is_provided("wasi:sockets/tcp@0.2.6", false),
+            "linked, always denied"
+        );
+        assert!(!is_provided("wasi:sockets/raw@0.2.6", true));
         assert!(!is_provided("wasi:http/outgoing-handler@0.2.0", false));
         assert!(is_provided("wasi:http/outgoing-handler@0.2.0", true));
         assert!(!is_provided("wasi:clocksX/wall-clock", true));

@@ -84,6 +84,9 @@ pub(crate) struct QueuedItem {
     pub dossier: Option<pont_ds::Dossier>,
     /// A waiting dossier whose wait ends within the run: feed it then.
     pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why a person must see it first, without the robot running: DS sent
+    /// it with an error, or with values this host does not know.
+    pub review: Option<String>,
 }
 
 /// One item's result.

@@ -1,6 +1,8 @@
 //! The little WASI a robot gets: clocks, random, and stdout/stderr forwarded
-//! to the log. No preopened directories, no sockets, no environment, no
-//! arguments: a robot reaches the world only through Pont's capabilities.
+//! to the log. No host files, no sockets, no environment, no arguments: a
+//! robot reaches the world only through Pont's capabilities. The filesystem
+//! and sockets interfaces language runtimes import are linked by
+//! `denied.rs`, which refuses (and audits) every call.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -10,8 +12,7 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream, WasiCli, WasiCliView};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
-use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
-use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
+use wasmtime_wasi::p2::bindings::{cli, clocks, random};
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 
 use crate::store::ItemState;
@@ -21,9 +22,8 @@ const MAX_LINE: usize = 4096;
 /// Most output kept per item; the rest is counted and dropped.
 const MAX_OUTPUT: usize = 256 * 1024;
 
-/// The WASI interfaces (by `namespace:package/interface`) a robot may import.
-/// Filesystem types are linked so that Rust's standard library links, but no
-/// directory is ever preopened, so no file can be opened through them.
+/// The WASI interfaces (by `namespace:package/interface`) a robot may import
+/// and use; see `denied.rs` for those it may import but not use.
 pub(crate) const PROVIDED_WASI: &[&str] = &[
     "wasi:io/error",
     "wasi:io/poll",
@@ -43,8 +43,6 @@ pub(crate) const PROVIDED_WASI: &[&str] = &[
     "wasi:cli/terminal-stdin",
     "wasi:cli/terminal-stdout",
     "wasi:cli/terminal-stderr",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
 ];
 
 struct IoTable;
@@ -74,8 +72,6 @@ pub(crate) fn add_to_linker(l: &mut Linker<ItemState>) -> wasmtime::Result<()> {
     cli::terminal_stdin::add_to_linker::<ItemState, WasiCli>(l, ItemState::cli)?;
     cli::terminal_stdout::add_to_linker::<ItemState, WasiCli>(l, ItemState::cli)?;
     cli::terminal_stderr::add_to_linker::<ItemState, WasiCli>(l, ItemState::cli)?;
-    filesystem::types::add_to_linker::<ItemState, WasiFilesystem>(l, ItemState::filesystem)?;
-    filesystem::preopens::add_to_linker::<ItemState, WasiFilesystem>(l, ItemState::filesystem)?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! `dossierModifierAnnotations`: DS's accepted annotation types, its oneOf value matching and
-//! its messages for unknown ids and wrong value types.
+//! `dossierModifierAnnotations`: DS's accepted annotation types, its oneOf value matching,
+//! its messages for unknown ids and wrong value types, and its value validations
+//! ([`crate::annotation_rules`]): a refused value is not stored.
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct Modified {
 enum Lookup {
     Missing,
     WrongType,
+    /// The value has the right type but DS's validations refuse it: their messages.
+    Invalid(Vec<String>),
     Done(Changed),
 }
 
@@ -163,6 +166,10 @@ fn apply_one(
     let Some(v) = matches_kind(&desc.kind, value) else {
         return Lookup::WrongType;
     };
+    let invalid = crate::annotation_rules::check(desc, &v);
+    if !invalid.is_empty() {
+        return Lookup::Invalid(invalid);
+    }
     champ.value = v;
     champ.updated_at = now;
     Lookup::Done((stable_id, None))
@@ -276,6 +283,8 @@ impl World {
         let mut rec = (*d).clone();
         let mut changed = Vec::new();
         let mut errors = Vec::new();
+        // DS lists the validation messages after every lookup error.
+        let mut invalid = Vec::new();
         for (id, value) in items {
             let adapted;
             let value = match legacy {
@@ -298,8 +307,10 @@ impl World {
                 Lookup::WrongType => {
                     errors.push(format!("L‘annotation \"{id}\" n’est pas de type attendu"))
                 }
+                Lookup::Invalid(messages) => invalid.extend(messages),
             }
         }
+        errors.extend(invalid);
         if !changed.is_empty() {
             rec.updated_at = Utc::now();
         }

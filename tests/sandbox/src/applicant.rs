@@ -197,7 +197,7 @@ pub(crate) fn resolve_pending_corrections(rec: &mut DossierRecord, now: DateTime
     any
 }
 
-fn has_pending_correction(rec: &DossierRecord) -> bool {
+pub(crate) fn has_pending_correction(rec: &DossierRecord) -> bool {
     rec.messages
         .iter()
         .any(|m| matches!(m.correction, Some((_, None))))

@@ -9,19 +9,23 @@
 //! # Ok(()) }
 //! ```
 
+pub mod annotation_rules;
 pub mod annotations;
 pub mod applicant;
 pub mod apps;
 pub mod attachments;
 pub mod error;
 pub mod exports;
+pub mod fidelity;
 pub mod gql;
+pub mod guards;
 pub mod http;
 pub mod model;
 pub mod ops;
 pub mod ops_admin;
 pub mod ops_dossier;
 pub mod received;
+pub mod scan;
 pub mod seed;
 pub mod upload;
 pub mod util;

@@ -278,6 +278,17 @@ impl World {
         let n = Some(d.number);
         let instructeur = load_instructeur(st, instructeur_id, &payload).map_err(|e| (n, e))?;
         let from = d.state;
+        let terminer = matches!(
+            t,
+            Transition::Accepter | Transition::Refuser | Transition::ClasserSansSuite
+        );
+        // DS checks the degraded SIRET first, and only on a dossier en instruction.
+        if terminer
+            && from == S::EnInstruction
+            && crate::guards::any_degraded(&d, &st.faults.degraded_sirets)
+        {
+            return Ok((n, Err(crate::guards::DEGRADED_SIRET.into()), from));
+        }
         let ok_state = match t {
             Transition::PasserEnInstruction => from == S::EnConstruction,
             Transition::RepasserEnConstruction
@@ -357,7 +368,8 @@ impl World {
         Ok((n, Ok((rec, dem)), from))
     }
 
-    /// `dossierEnvoyerMessage`; a correction sends an en_instruction dossier back to en_construction.
+    /// `dossierEnvoyerMessage`; a correction sends an en_instruction dossier back to
+    /// en_construction, and is refused while one is pending or once the dossier is terminated.
     pub fn envoyer_message(
         &self,
         caller: &Caller,
@@ -384,6 +396,10 @@ impl World {
             let (d, dem) = load_dossier(&st, caller, dossier_id, payload).map_err(|e| (None, e))?;
             let n = Some(d.number);
             let instructeur = load_instructeur(&st, instructeur_id, payload).map_err(|e| (n, e))?;
+            // DS's `authorized?` checks the correction before the instructeur's access.
+            if let Some(m) = correction.and_then(|_| crate::guards::correction_refusal(&d)) {
+                return Ok((n, Err(m)));
+            }
             if !has_access(&dem, &d, instructeur.id) {
                 return Ok((n, Err(NO_ACCESS.into())));
             }

@@ -114,6 +114,7 @@ impl World {
             }
         }
         blob.data = Some(body);
+        crate::scan::start(&mut st, id);
         Ok(())
     }
 }

@@ -96,17 +96,58 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
 }
 
-/// Pagination cursor, as DS makes it: base64 of `"<timestamp ISO µs>;<id>"`.
+/// Pagination cursor, as DS makes it: graphql-ruby's cursor encoder (URL-safe base64 without
+/// padding) over `"<UTC timestamp %Y-%m-%dT%H:%M:%S.%NZ>;<id>"`.
 pub fn encode_cursor(t: DateTime<Utc>, id: i64) -> String {
-    STANDARD.encode(format!("{};{id}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")))
+    URL_SAFE_NO_PAD.encode(format!("{};{id}", t.format("%Y-%m-%dT%H:%M:%S%.9fZ")))
 }
 
-/// Inverse of [`encode_cursor`]; `None` for anything that is not a cursor we made.
-pub fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, i64)> {
-    let raw = STANDARD.decode(c.trim()).ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let (ts, id) = text.split_once(';')?;
-    Some((parse_datetime(ts)?, id.parse().ok()?))
+/// Ruby's `String#to_i`: leading blanks, a sign and digits (`_` between them); else 0.
+/// Saturates where Ruby would grow a bignum.
+pub fn ruby_to_i(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    let mut prev_digit = false;
+    for c in digits.chars() {
+        match c {
+            '0'..='9' => {
+                let d = i64::from(c as u8 - b'0');
+                n = n.saturating_mul(10).saturating_add(d);
+                prev_digit = true;
+            }
+            '_' if prev_digit => prev_digit = false,
+            _ => break,
+        }
+    }
+    if neg { -n } else { n }
+}
+
+/// Ruby's `String#inspect`, which graphql-ruby puts in some messages (`Invalid input: "…"`):
+/// quotes, backslash escapes for quotes, backslashes and control characters.
+pub fn ruby_inspect(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            '#' if matches!(chars.peek(), Some('{' | '$' | '@')) => out.push_str("\\#"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// base64(MD5(bytes)): ActiveStorage's checksum, the one `File.checksum` carries.

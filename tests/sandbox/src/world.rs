@@ -112,8 +112,32 @@ pub struct Faults {
     /// When above 0, every GraphQL answer (past the rate limit) is a JSON body this many bytes
     /// long, streamed without `Content-Length` and never held in memory: a hostile DS.
     pub huge_body_bytes: u64,
+    /// Simulated cost of each dossier a query resolves, in ms, counted against
+    /// [`Faults::timeout_ms`]: past it, the rest of the page's dossiers answer DS's `timeout`
+    /// error (partial data). The answer is delayed by the cost, up to the timeout.
+    pub slow_dossier_ms: u64,
+    /// DS's query timeout for that cost; 0 is DS's 30 s.
+    pub timeout_ms: u64,
+    /// Dossiers whose `usager` resolves to null: DS's `invalid_null` error, the dossier
+    /// null in its page and the rest of the page served.
+    pub invalid_null: Vec<i64>,
+    /// The next N attachment downloads answer 401, as DS's storage does for an expired URL.
+    pub expired_urls: u32,
+    /// Values DS may add after this schema, sent for one dossier (see [`NewValues`]).
+    pub new_values: Option<crate::fidelity::NewValues>,
     /// How connection pages misreport their cursors (a hostile DS; see [`CursorFault`]).
     pub cursor: CursorFault,
+    /// SIRETs (or SIRENs: every établissement of the entreprise) whose API Entreprise data
+    /// is unavailable: DS's degraded mode, so accepter/refuser/classer sans suite refuse
+    /// ("Les informations du SIRET du dossier ne sont pas complètes…").
+    pub degraded_sirets: Vec<String>,
+    /// How long a freshly uploaded file reads `virusScanResult: "pending"` before `"safe"`
+    /// (absent: [`crate::scan::DEFAULT_SCAN_MS`]; 0: scanned at once). See [`crate::scan`].
+    pub virus_scan_ms: Option<u64>,
+    /// Seconds the sandbox's clock runs ahead of the host's (negative: behind), within
+    /// ±[`MAX_CLOCK_OFFSET`]. It moves the `Date` header and the rate-limit windows (so
+    /// `RateLimit-Reset`): a client that waits by its own clock instead of DS's is caught.
+    pub clock_offset_secs: i64,
 }
 
 /// A pagination lie, for clients that must not loop forever on a hostile DS.
@@ -184,11 +208,20 @@ pub struct Blob {
 #[derive(Debug, Clone, Copy)]
 pub struct TokenExpired;
 
-/// Rejection of the rate limiter: when the window ends.
+/// Rejection of the rate limiter: when the window ends, by the sandbox's clock.
 #[derive(Debug, Clone, Copy)]
 pub struct Throttled {
     pub reset_epoch: i64,
-    pub retry_after: i64,
+}
+
+/// Bound of [`Faults::clock_offset_secs`] (ten years), so shifting the clock cannot overflow.
+pub const MAX_CLOCK_OFFSET: i64 = 10 * 366 * 24 * 3600;
+
+/// `now` shifted by `offset_secs` (clamped to ±[`MAX_CLOCK_OFFSET`]).
+fn shifted(now: DateTime<Utc>, offset_secs: i64) -> DateTime<Utc> {
+    let offset = offset_secs.clamp(-MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET);
+    now.checked_add_signed(chrono::Duration::seconds(offset))
+        .unwrap_or(now)
 }
 
 /// Everything mutable.
@@ -205,6 +238,8 @@ pub struct State {
     pub log: Vec<MutationLogEntry>,
     pub counts: BTreeMap<(i64, String), (u32, u32)>,
     pub faults: Faults,
+    /// Virus scans of uploaded files still running.
+    pub scans: crate::scan::Scans,
     fault_rng: Rng,
     next_id: u64,
 }
@@ -345,7 +380,7 @@ impl World {
         let mut st = self.lock();
         let window = st.config.rate_window_secs.max(1) as i64;
         let limit = st.config.rate_limit;
-        let now = Utc::now().timestamp();
+        let now = shifted(Utc::now(), st.faults.clock_offset_secs).timestamp();
         let start = now - now.rem_euclid(window);
         if st.counts.len() >= MAX_WINDOWS
             && let Some(k) = st.counts.keys().next().cloned()
@@ -357,11 +392,16 @@ impl World {
             entry.1 += 1;
             return Err(Throttled {
                 reset_epoch: start + window,
-                retry_after: (start + window - now).max(1),
             });
         }
         entry.0 += 1;
         Ok(())
+    }
+
+    /// The sandbox's clock: the host's, shifted by [`Faults::clock_offset_secs`]. It dates
+    /// the answers and places the rate-limit windows.
+    pub fn now(&self) -> DateTime<Utc> {
+        shifted(Utc::now(), self.lock().faults.clock_offset_secs)
     }
 
     /// Rolls the fault dice for one GraphQL request.
@@ -544,6 +584,7 @@ fn build_state(config: SandboxConfig) -> (State, Option<SandboxError>) {
         log: Vec::new(),
         counts: BTreeMap::new(),
         faults: Faults::default(),
+        scans: Default::default(),
         fault_rng: Rng::new(0),
         next_id: 1_000_000_000_000,
         config,

@@ -18,12 +18,15 @@ use std::fs::TryLockError;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
+use pont_policy::Permit;
+
 pub use cell::Cell;
 pub use limits::SheetLimits;
 
 use crate::error::{FilesError, Result};
 use crate::mount::Mount;
 use crate::path::RobotPath;
+use crate::permit;
 
 /// Workbooks larger than this are refused instead of being loaded into memory
 /// (the default of [`SheetLimits::max_file_bytes`]).
@@ -80,7 +83,13 @@ struct Writer {
 }
 
 /// An opened workbook. Reads come from the file as it was when opened (or last
-/// saved by this handle); appends are kept in memory until [`Workbook::save`].
+/// saved by this handle); appends are kept in memory until [`Workbook::store`].
+///
+/// Opening takes the gate's read permit for the file, and storing a write
+/// permit for the same file charged for the bytes stored. Taking the write
+/// lock and re-reading the file in between works under the opening's
+/// decision: the lock is a host file, the mount's own access refuses it on a
+/// read-only mount, and no robot byte is written until `store`.
 pub struct Workbook {
     mount: Arc<Mount>,
     path: RobotPath,
@@ -104,22 +113,27 @@ impl std::fmt::Debug for Workbook {
 }
 
 impl Workbook {
-    /// Open the workbook at `path` on `mount` under the default [`SheetLimits`];
-    /// the format follows the extension.
-    pub fn open(mount: Arc<Mount>, path: &str) -> Result<Self> {
-        Self::open_with_limits(mount, path, SheetLimits::default())
+    /// Open the workbook the read `permit` names on `mount` under the default
+    /// [`SheetLimits`]; the format follows the extension.
+    pub fn open(mount: Arc<Mount>, permit: &Permit) -> Result<Self> {
+        Self::open_with_limits(mount, permit, SheetLimits::default())
     }
 
-    /// Open the workbook at `path` on `mount`, refusing it with
+    /// Open the workbook the read `permit` names on `mount`, refusing it with
     /// [`FilesError::Limit`] as soon as it passes one of `limits`.
-    pub fn open_with_limits(mount: Arc<Mount>, path: &str, limits: SheetLimits) -> Result<Self> {
+    pub fn open_with_limits(
+        mount: Arc<Mount>,
+        permit: &Permit,
+        limits: SheetLimits,
+    ) -> Result<Self> {
+        let path = permit::read(&mount, permit)?;
         let p = mount.parse(path, false)?;
         let format = format_of(&mount, path, &p)?;
         let sheets = if format == Format::Csv {
-            let file = mount.open_read(path)?;
+            let file = mount.open_regular(&p, path)?;
             vec![csv::load(mount.name(), path, csv_name(&p), file, &limits)?]
         } else {
-            let bytes = read_all(&mount, path, &limits)?;
+            let bytes = read_all(&mount, &p, path, &limits)?;
             read::load(mount.name(), path, format, &bytes, &limits)?
         };
         Ok(Self {
@@ -254,7 +268,7 @@ impl Workbook {
                 return Err(FilesError::from_io(self.mount.name(), &self.raw, "lock", e));
             }
         }
-        let bytes = read_all(&self.mount, &self.raw, &self.limits)?;
+        let bytes = read_all(&self.mount, &self.path, &self.raw, &self.limits)?;
         // The file may have been replaced since it was opened: it is checked
         // against the limits again before the editor, which trusts it, sees it.
         read::load(
@@ -322,21 +336,10 @@ impl Workbook {
         Ok(())
     }
 
-    /// Save the appended rows atomically (through the mount: quota, temporary file,
-    /// rename) and refresh what this handle reads. The lock is kept until drop, so
-    /// further appends by this handle stay safe. Returns the bytes written (0 when
-    /// there was nothing to save), for the egress ledger.
-    pub fn save(&mut self) -> Result<u64> {
-        match self.render()? {
-            Some(bytes) => self.store(bytes),
-            None => Ok(0),
-        }
-    }
-
     /// The workbook with its appended rows, serialised as it would be saved;
     /// `None` when there is nothing to save. With [`Workbook::store`], lets a
-    /// caller learn the exact size of a save before anything is written (to
-    /// charge an egress budget first).
+    /// caller learn the exact size of a save before anything is written, to
+    /// ask the gate for a write of that size (and charge its budget) first.
     pub fn render(&mut self) -> Result<Option<Vec<u8>>> {
         let Some(w) = self.writer.as_mut() else {
             return Ok(None);
@@ -356,10 +359,15 @@ impl Workbook {
     }
 
     /// Write `bytes` made by [`Workbook::render`] (atomically, through the
-    /// mount) and refresh what this handle reads. Returns the bytes written.
-    pub fn store(&mut self, bytes: Vec<u8>) -> Result<u64> {
+    /// mount: quota, temporary file, rename) under the write `permit` for this
+    /// workbook's file, charged for exactly `bytes`, and refresh what this
+    /// handle reads. The lock is kept until drop, so further appends by this
+    /// handle stay safe. Returns the bytes written.
+    pub fn store(&mut self, permit: &Permit, bytes: Vec<u8>) -> Result<u64> {
         let written = bytes.len() as u64;
-        self.mount.write_bytes(&self.raw, &bytes)?;
+        let granted = permit::write_to(&self.mount, permit, &self.raw)?;
+        permit::check_len(&self.mount, permit, granted, written)?;
+        self.mount.write_bytes(permit, &bytes)?;
         if let Some(w) = self.writer.as_mut() {
             w.dirty = false;
         }
@@ -428,8 +436,8 @@ fn format_of(mount: &Mount, raw: &str, p: &RobotPath) -> Result<Format> {
     }
 }
 
-fn read_all(mount: &Mount, raw: &str, limits: &SheetLimits) -> Result<Vec<u8>> {
-    let file = mount.open_read(raw)?;
+fn read_all(mount: &Mount, p: &RobotPath, raw: &str, limits: &SheetLimits) -> Result<Vec<u8>> {
+    let file = mount.open_regular(p, raw)?;
     let mut bytes = Vec::new();
     file.take(limits.max_file_bytes.saturating_add(1))
         .read_to_end(&mut bytes)

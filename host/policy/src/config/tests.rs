@@ -74,7 +74,23 @@ fn parses_and_resolves_relative_paths() {
     );
     assert_eq!(c.limits.memory_mb, 64);
     assert_eq!(c.queue.dossiers, vec![1, 2, 3]);
-    assert_eq!(c.ds.unwrap().requests_per_minute, 400);
+    let ds = c.ds.unwrap();
+    assert_eq!((ds.requests_per_minute, ds.rate_window_secs), (400, 60));
+}
+
+#[test]
+fn the_ds_rate_window_is_checked() {
+    let with = |w: &str| {
+        parse(&OK.replace(
+            "instructeur = \"robot@prefecture.gouv.fr\"",
+            &format!("instructeur = \"robot@prefecture.gouv.fr\"\nrate-window-secs = {w}"),
+        ))
+    };
+    assert_eq!(with("2").unwrap().ds.unwrap().rate_window_secs, 2);
+    for bad in ["0", "3601"] {
+        let err = with(bad).unwrap_err().to_string();
+        assert!(err.contains("ds.rate-window-secs"), "{err}");
+    }
 }
 
 #[test]

@@ -396,3 +396,29 @@ fn a_budget_for_an_ungranted_mount_or_an_unknown_key_is_named() {
     let err = RobotConfig::parse(&bad, Path::new("/etc/pont/clerk.toml")).unwrap_err();
     assert!(err.to_string().contains("budgets.chorus"), "{err}");
 }
+
+#[test]
+fn robot_blobs_are_allowed_and_audited_with_their_name_and_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gate(dir.path());
+    let create = Action::BlobCreate {
+        name: "rapport.pdf",
+        bytes: 4096,
+    };
+    let permit = g.authorize(Some(3), &create).unwrap();
+    assert_eq!(
+        permit.scope(),
+        &crate::Scope::Blob {
+            name: "rapport.pdf".into(),
+            bytes: 4096
+        }
+    );
+    let records = read_records(&dir.path().join("audit.jsonl")).unwrap();
+    let r = &records[0];
+    assert_eq!(
+        (r.capability.as_str(), r.action.as_str()),
+        ("blob", "create")
+    );
+    assert_eq!((r.target.as_str(), r.bytes), ("rapport.pdf", 4096));
+    assert_eq!(r.decision, Decision::Allow);
+}

@@ -4,17 +4,19 @@
 //! The mounts of the effective policy are opened once per run (cap-std keeps
 //! every later operation inside them). Each call asks the gate first, which
 //! refuses ungranted mounts, writes to read-only mounts and paths that are
-//! escapes on their face (`..`, absolute). What only the disk reveals (a
-//! symlink leading out, a quota) is refused by `pont-files` and recorded as a
-//! denial through [`pont_policy::Gate::refuse`], so every refusal is in the
-//! audit log. File contents move as spooled blobs, never through the robot.
+//! escapes on their face (`..`, absolute), and hands the permit it made to
+//! `pont-files`, which takes the path and byte count from it. What only the
+//! disk reveals (a symlink leading out, a quota) is refused by `pont-files`
+//! and recorded as a denial through [`pont_policy::Gate::refuse`], so every
+//! refusal is in the audit log. File contents move as spooled blobs, never
+//! through the robot.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use pont_files::{Access, ErrorKind, FilesError, Mount};
-use pont_policy::{Action, EffectivePolicy, MountAccess, PolicyError};
+use pont_policy::{Action, EffectivePolicy, MountAccess, Permit, PolicyError, Scope};
 use tracing::Instrument;
 use wasmtime::component::Resource;
 
@@ -76,11 +78,9 @@ pub(crate) fn call_span(capability: &'static str, op: &'static str, mount: &str)
 }
 
 impl ItemState {
-    /// Ask the gate about a file action; a refusal becomes the WIT `denied`.
-    pub(crate) fn authorize_file(&self, action: &Action<'_>) -> Result<(), Error> {
-        self.authorize(action)
-            .map(drop)
-            .map_err(|d| Error::Denied(d.reason))
+    /// Ask the gate about a file action: its permit, or the WIT `denied`.
+    pub(crate) fn authorize_file(&self, action: &Action<'_>) -> Result<Permit, Error> {
+        self.authorize(action).map_err(|d| Error::Denied(d.reason))
     }
 
     /// Map a `pont-files` error met while doing `action` to the WIT error.
@@ -105,9 +105,14 @@ impl ItemState {
         }
     }
 
-    /// The run's mount behind a granted name; the mount becomes one of the
-    /// item's tools (under its ledger name), whether opened as files or a workbook.
-    pub(crate) fn granted_mount(&self, name: &str) -> Result<Arc<Mount>, Error> {
+    /// The run's mount the gate's `permit` is for (opening it, or a file of
+    /// it); the mount becomes one of the item's tools (under its ledger name),
+    /// whether opened as files or a workbook.
+    pub(crate) fn granted_mount(&self, permit: &Permit) -> Result<Arc<Mount>, Error> {
+        let name = match permit.scope() {
+            Scope::MountOpen { mount } | Scope::File { mount, .. } => mount.as_str(),
+            _ => return Err(Error::Denied(permit.mismatch("a mount").to_string())),
+        };
         let mount = self.run.mounts.get(name).cloned().ok_or_else(|| {
             Error::Unavailable(format!("mount `{name}` was not opened for this run"))
         })?;
@@ -119,18 +124,20 @@ impl ItemState {
         Ok(self.table.get(handle)?.mount.clone())
     }
 
-    /// Gate `action`, then run `work` on the mount off the executor, mapping
-    /// its error. The common path of every mount call but `open`.
+    /// Gate `action`, then run `work` on the mount off the executor with the
+    /// gate's permit, mapping its error. The common path of every mount call
+    /// but `open`.
     async fn on_mount<T: Send + 'static>(
         &mut self,
         action: &Action<'_>,
         mount: Arc<Mount>,
-        work: impl FnOnce(&Mount) -> pont_files::Result<T> + Send + 'static,
+        work: impl FnOnce(&Mount, Permit) -> pont_files::Result<T> + Send + 'static,
     ) -> Res<T> {
-        if let Err(e) = self.authorize_file(action) {
-            return Ok(Err(e));
-        }
-        let done = blocking(move || work(&mount)).await?;
+        let permit = match self.authorize_file(action) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let done = blocking(move || work(&mount, permit)).await?;
         if done.is_err() {
             // Writes are atomic: one that failed left nothing in the mount.
             self.run.gate.unsent(action);
@@ -199,10 +206,11 @@ impl HostMount for ItemState {
     async fn open(&mut self, name: String) -> Res<Resource<MountHandle>> {
         let span = call_span("files", "open", &name);
         async {
-            if let Err(e) = self.authorize_file(&Action::MountOpen { mount: &name }) {
-                return Ok(Err(e));
-            }
-            let mount = match self.granted_mount(&name) {
+            let permit = match self.authorize_file(&Action::MountOpen { mount: &name }) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let mount = match self.granted_mount(&permit) {
                 Ok(m) => m,
                 Err(e) => return Ok(Err(e)),
             };
@@ -219,9 +227,8 @@ impl HostMount for ItemState {
             mount: mount.name(),
             path: &dir,
         };
-        let d = dir.clone();
         let listed = self
-            .on_mount(&action, mount.clone(), move |m| m.entries(&d))
+            .on_mount(&action, mount.clone(), |m, p| m.entries(&p))
             .instrument(span)
             .await?;
         Ok(listed.map(|list| list.into_iter().map(entry).collect()))
@@ -234,9 +241,8 @@ impl HostMount for ItemState {
             mount: mount.name(),
             path: &path,
         };
-        let p = path.clone();
         let found = self
-            .on_mount(&action, mount.clone(), move |m| m.stat(&p))
+            .on_mount(&action, mount.clone(), |m, p| m.stat(&p))
             .instrument(span)
             .await?;
         Ok(found.map(entry))
@@ -253,19 +259,19 @@ impl HostMount for ItemState {
         // Never more than the spool can take: past that, `keep_blob` refuses it.
         let room = self.run.limits.spool_room();
         let read = self
-            .on_mount(&action, mount.clone(), move |m| {
-                let file = m.open_read(&p)?;
+            .on_mount(&action, mount.clone(), move |m, permit| {
+                let file = m.open_read(&permit)?;
                 let name = file_name(&p);
                 let source = Provenance::MountFile(MountSource {
                     mount: m.name().to_string(),
-                    path: p.clone(),
+                    path: p,
                 });
                 // Streamed from the mount into the spool, hashed on the way.
                 Ok(BlobEntry::from_reader(
                     &spool,
+                    &permit,
                     std::io::Read::take(file.into_std(), room.saturating_add(1)),
-                    &name,
-                    content_type(&name),
+                    (&name, content_type(&name)),
                     source,
                 ))
             })
@@ -298,14 +304,15 @@ impl HostMount for ItemState {
         let p = path.clone();
         // Copied host-side from the blob's spool file: the bytes never pass
         // through the robot.
-        self.on_mount(&action, mount.clone(), move |m| {
+        self.on_mount(&action, mount.clone(), move |m, permit| {
             let file = std::fs::File::open(&source).map_err(|e| FilesError::Io {
                 mount: m.name().to_string(),
-                path: p.clone(),
+                path: p,
                 op: "open blob",
                 source: e,
             })?;
-            m.write_from_file(&p, file, size)
+            // The length written is the permit's: the blob's size, charged.
+            m.write_from_file(&permit, file)
         })
         .instrument(span)
         .await
@@ -324,8 +331,7 @@ impl HostMount for ItemState {
             path: &path,
             bytes: data.len() as u64,
         };
-        let p = path.clone();
-        self.on_mount(&action, mount.clone(), move |m| m.write_bytes(&p, &data))
+        self.on_mount(&action, mount.clone(), move |m, p| m.write_bytes(&p, &data))
             .instrument(span)
             .await
     }
@@ -343,16 +349,16 @@ impl HostMount for ItemState {
             path: &source,
             bytes: 0,
         };
-        if let Err(e) = self.authorize_file(&from) {
-            return Ok(Err(e));
-        }
+        let from = match self.authorize_file(&from) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
         let to = Action::FileWrite {
             mount: mount.name(),
             path: &destination,
             bytes: 0,
         };
-        let (s, d) = (source.clone(), destination.clone());
-        self.on_mount(&to, mount.clone(), move |m| m.rename(&s, &d))
+        self.on_mount(&to, mount.clone(), move |m, to| m.rename(&from, &to))
             .instrument(span)
             .await
     }
@@ -365,8 +371,7 @@ impl HostMount for ItemState {
             path: &path,
             bytes: 0,
         };
-        let p = path.clone();
-        self.on_mount(&action, mount.clone(), move |m| m.mkdir(&p))
+        self.on_mount(&action, mount.clone(), |m, p| m.mkdir(&p))
             .instrument(span)
             .await
     }
@@ -379,8 +384,7 @@ impl HostMount for ItemState {
             path: &path,
             bytes: 0,
         };
-        let p = path.clone();
-        self.on_mount(&action, mount.clone(), move |m| m.remove(&p))
+        self.on_mount(&action, mount.clone(), |m, p| m.remove(&p))
             .instrument(span)
             .await
     }
@@ -400,23 +404,26 @@ impl HostMount for ItemState {
         let Some((last, rest)) = paths.split_last() else {
             return Ok(Err(Error::Invalid("nothing to zip".into())));
         };
+        let mut permits = Vec::with_capacity(paths.len());
         for p in rest {
             let action = Action::FileRead {
                 mount: mount.name(),
                 path: p,
             };
-            if let Err(e) = self.authorize_file(&action) {
-                return Ok(Err(e));
+            match self.authorize_file(&action) {
+                Ok(permit) => permits.push(permit),
+                Err(e) => return Ok(Err(e)),
             }
         }
         let action = Action::FileRead {
             mount: mount.name(),
             path: last,
         };
-        let (spool, all) = (self.run.spool.clone(), paths.clone());
+        let spool = self.run.spool.clone();
         let zipped = self
-            .on_mount(&action, mount.clone(), move |m| {
-                zip_to_spool(m, &all, &spool, &name)
+            .on_mount(&action, mount.clone(), move |m, last| {
+                permits.push(last);
+                zip_to_spool(m, &permits, &spool, &name)
             })
             .instrument(span)
             .await?;
@@ -432,10 +439,11 @@ impl HostMount for ItemState {
     }
 }
 
-/// Zip `paths` of `m` into a fresh spool file and take it over as a blob.
+/// Zip the paths of the read `permits` of `m` into a fresh spool file and
+/// take it over as a blob, under the same permits.
 fn zip_to_spool(
     m: &Mount,
-    paths: &[String],
+    permits: &[Permit],
     spool: &Path,
     name: &str,
 ) -> pont_files::Result<BlobEntry> {
@@ -449,15 +457,14 @@ fn zip_to_spool(
         }
     };
     let dest = BlobEntry::reserve(spool, "zip-").map_err(io("spool archive"))?;
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     let zipped = std::fs::File::create(&dest)
         .map_err(io("spool archive"))
-        .and_then(|f| m.zip(&refs, std::io::BufWriter::new(f)));
+        .and_then(|f| m.zip(permits, std::io::BufWriter::new(f)));
     let entry = zipped.and_then(|w| {
         w.into_inner()
             .map_err(|e| io("spool archive")(e.into_error()))?;
-        BlobEntry::from_file(dest.clone(), name, "application/zip", Provenance::Archive)
-            .map_err(io("spool archive"))
+        let blob = (dest.clone(), name, "application/zip");
+        BlobEntry::adopt(permits, blob, Provenance::Archive).map_err(io("spool archive"))
     });
     if entry.is_err() {
         let _ = std::fs::remove_file(&dest);

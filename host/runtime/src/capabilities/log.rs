@@ -1,9 +1,10 @@
 //! The `log` capability: robot log lines into tracing and the journal, and
-//! evidence blobs kept for review.
+//! evidence blobs kept for review. Evidence is kept under the gate's permit,
+//! which gives its name and the bytes counted for it.
 
 use std::path::{Path, PathBuf};
 
-use pont_policy::Action;
+use pont_policy::{Action, Permit, Scope};
 use wasmtime::component::Resource;
 
 use crate::bindings::pont::robot::log::{Host, Level};
@@ -108,13 +109,21 @@ impl Host for ItemState {
             name: &name,
             bytes: size,
         };
-        if let Err(d) = self.authorize(&action) {
-            return Ok(Err(Error::Denied(d.reason)));
-        }
-        let dest = robot_evidence_path(&self.run.evidence_dir, &self.run.run_id, self.item, &name);
+        let permit = match self.authorize(&action) {
+            Ok(p) => p,
+            Err(d) => return Ok(Err(Error::Denied(d.reason))),
+        };
+        let run = (self.run.evidence_dir.as_path(), self.run.run_id.as_str());
+        let dest = match EvidenceDest::of(&permit, size, run, self.item) {
+            Ok(d) => d,
+            Err(why) => {
+                let d = self.run.gate.refuse(self.item, &action, why);
+                return Ok(Err(Error::Denied(d.reason)));
+            }
+        };
         // Checked before counting, so a refused name uses none of the run's
         // evidence; `keep_new_file` never writes over a file either way.
-        if dest.exists() {
+        if dest.0.exists() {
             let d = self.run.gate.refuse(self.item, &action, TAKEN.into());
             return Ok(Err(Error::Invalid(d.reason)));
         }
@@ -130,11 +139,35 @@ impl Host for ItemState {
             &self.run.run_id,
             self.item,
             &pont_policy::clip(&name, pont_policy::AUDIT_TEXT_MAX),
-            &dest.to_string_lossy(),
+            &dest.0.to_string_lossy(),
             &sha,
             size,
         );
         Ok(recorded.map_err(|e| Error::Unavailable(format!("journal: {e}"))))
+    }
+}
+
+/// Where a piece of robot evidence goes: made only from the gate's permit
+/// for it, so evidence is kept under a decision, under the name decided.
+struct EvidenceDest(PathBuf);
+
+impl EvidenceDest {
+    /// The place of the evidence `permit` is for, in the evidence directory
+    /// `dir` of run `run_id`, if it counts exactly `size` bytes.
+    fn of(
+        permit: &Permit,
+        size: u64,
+        (dir, run_id): (&Path, &str),
+        item: Option<i64>,
+    ) -> Result<Self, String> {
+        match permit.scope() {
+            Scope::Evidence { name, bytes } if *bytes == size => {
+                Ok(Self(robot_evidence_path(dir, run_id, item, name)))
+            }
+            _ => Err(permit
+                .mismatch(&format!("evidence of {size} bytes"))
+                .to_string()),
+        }
     }
 }
 
@@ -160,7 +193,7 @@ fn robot_evidence_path(dir: &Path, run_id: &str, item: Option<i64>, name: &str) 
 /// Copy the blob at `source` to `dest`, which must not exist yet: a second
 /// piece of evidence under the same name is refused, never written over the
 /// first.
-fn keep_new_file(source: &Path, dest: &Path) -> Result<(), Error> {
+fn keep_new_file(source: &Path, EvidenceDest(dest): &EvidenceDest) -> Result<(), Error> {
     let unavailable = |e: std::io::Error| Error::Unavailable(format!("cannot keep evidence: {e}"));
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
@@ -182,4 +215,36 @@ fn keep_new_file(source: &Path, dest: &Path) -> Result<(), Error> {
         return Err(unavailable(e));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use pont_policy::{Action, EffectivePolicy, Gate};
+
+    use super::EvidenceDest;
+
+    #[test]
+    fn evidence_goes_where_its_permit_says_and_only_with_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut policy = EffectivePolicy::ds_only("log-test", &[], &[]);
+        (policy.log, policy.state) = (true, true);
+        let gate = Gate::for_tool("log-test", policy, &dir.path().join("a.jsonl")).unwrap();
+        let evidence = Action::Evidence {
+            name: "../x",
+            bytes: 5,
+        };
+        let permit = gate.authorize(Some(7), &evidence).unwrap();
+        let run = (dir.path(), "run-1");
+        let dest = EvidenceDest::of(&permit, 5, run, Some(7)).unwrap();
+        assert_eq!(dest.0, dir.path().join("run-1").join("7-robot-.._x"));
+        let e = EvidenceDest::of(&permit, 6, run, Some(7)).err().unwrap();
+        assert_eq!(
+            e,
+            "the permit for log.evidence does not cover evidence of 6 bytes"
+        );
+        let state = gate
+            .authorize(None, &Action::StateGet { key: "x" })
+            .unwrap();
+        assert!(EvidenceDest::of(&state, 0, run, None).is_err());
+    }
 }

@@ -2,8 +2,10 @@
 //! `pont-files`' [`Workbook`] through the gate.
 //!
 //! Opening a workbook is a read of its file (`FileRead` on the mount and
-//! path); saving is a write (`FileWrite`). Tables and lookups work on what
-//! was loaded at open, without further gate calls. Appends are kept in the
+//! path); saving is a write (`FileWrite`): `pont-files` opens and stores
+//! only under the gate's permit for that file, with the bytes it charged.
+//! Tables and lookups work on what was loaded at open, without further gate
+//! calls. Appends are kept in the
 //! host until `save`, which writes atomically through the mount (quota,
 //! temporary file, rename) while the workbook's lock keeps other runs out.
 //! A workbook past the host's [`pont_files::SheetLimits`] (a hostile file: too many
@@ -142,17 +144,17 @@ impl HostWorkbook for ItemState {
                 mount: &mount,
                 path: &path,
             };
-            if let Err(e) = self.authorize_file(&action) {
-                return Ok(Err(e));
-            }
-            let m = match self.granted_mount(&mount) {
+            let permit = match self.authorize_file(&action) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let m = match self.granted_mount(&permit) {
                 Ok(m) => m,
                 Err(e) => return Ok(Err(e)),
             };
-            let p = path.clone();
             // `[limits.sheets]` of the robot config, over the reader's defaults.
             let limits = self.run.limits.sheet_limits();
-            let opened = blocking(move || Workbook::open_with_limits(m, &p, limits)).await?;
+            let opened = blocking(move || Workbook::open_with_limits(m, &permit, limits)).await?;
             let book = match opened {
                 Ok(b) => b,
                 Err(e) => return Ok(Err(self.files_error(&action, e))),
@@ -253,13 +255,16 @@ impl HostWorkbook for ItemState {
                 path: &path,
                 bytes: bytes.as_ref().map_or(0, |b| b.len() as u64),
             };
-            if let Err(e) = self.authorize_file(&action) {
-                return Ok(Err(e));
-            }
+            let permit = match self.authorize_file(&action) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
             let Some(bytes) = bytes else {
                 return Ok(Ok(()));
             };
-            let stored = self.on_workbook(&wb, true, move |b| b.store(bytes)).await?;
+            let stored = self
+                .on_workbook(&wb, true, move |b| b.store(&permit, bytes))
+                .await?;
             if stored.is_err() {
                 self.run.gate.unsent(&action);
             }

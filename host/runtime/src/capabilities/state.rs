@@ -1,10 +1,13 @@
 //! The `state` capability: the robot's key-value store in the journal.
+//!
+//! Each call asks the gate and hands its permit to the journal, which takes
+//! the key (or prefix) and, for a write, the byte count from it.
 
-use pont_policy::Action;
+use pont_policy::{Action, Permit};
 
 use crate::bindings::pont::robot::state::Host;
 use crate::bindings::pont::robot::types::Error;
-use crate::journal::{StateBounds, StateSet};
+use crate::journal::{StateBounds, StateError, StateSet};
 use crate::store::ItemState;
 
 const MAX_KEY: usize = 512;
@@ -21,8 +24,25 @@ fn check_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn journal_error(e: rusqlite::Error) -> Error {
-    Error::Unavailable(format!("state store: {e}"))
+impl ItemState {
+    /// The gate's permit for a state call, or the WIT `denied`.
+    fn state_permit(&self, action: &Action<'_>) -> Result<Permit, Error> {
+        self.authorize(action).map_err(|d| Error::Denied(d.reason))
+    }
+
+    /// A journal refusal or failure met while doing `action`, as the robot
+    /// hears it; a permit that did not fit is audited as a denial.
+    fn state_error(&self, action: &Action<'_>, e: StateError) -> Error {
+        match e {
+            StateError::Unpermitted(wrong) => Error::Denied(
+                self.run
+                    .gate
+                    .refuse(self.item, action, wrong.to_string())
+                    .reason,
+            ),
+            StateError::Journal(_) => Error::Unavailable(e.to_string()),
+        }
+    }
 }
 
 impl Host for ItemState {
@@ -30,14 +50,13 @@ impl Host for ItemState {
         if let Err(e) = check_key(&key) {
             return Ok(Err(e));
         }
-        if let Err(d) = self.authorize(&Action::StateGet { key: &key }) {
-            return Ok(Err(Error::Denied(d.reason)));
-        }
-        Ok(self
-            .run
-            .journal
-            .state_get(&self.run.robot, &key)
-            .map_err(journal_error))
+        let action = Action::StateGet { key: &key };
+        let permit = match self.state_permit(&action) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let value = self.run.journal.state_get(&permit, &self.run.robot);
+        Ok(value.map_err(|e| self.state_error(&action, e)))
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Res<()> {
@@ -54,9 +73,10 @@ impl Host for ItemState {
             let d = self.run.gate.refuse(self.item, &action, why);
             return Ok(Err(Error::Limit(d.reason)));
         }
-        if let Err(d) = self.authorize(&action) {
-            return Ok(Err(Error::Denied(d.reason)));
-        }
+        let permit = match self.state_permit(&action) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
         let limits = &self.run.limits.config;
         let bounds = StateBounds {
             max_keys: limits.state_keys,
@@ -65,7 +85,7 @@ impl Host for ItemState {
         let written = self
             .run
             .journal
-            .state_set_bounded(&self.run.robot, &key, &value, bounds);
+            .state_set_bounded(&permit, &self.run.robot, &value, bounds);
         match written {
             Ok(StateSet::Written) => Ok(Ok(())),
             // Audited like the oversized value: the gate allowed, the store refused.
@@ -73,7 +93,7 @@ impl Host for ItemState {
                 let d = self.run.gate.refuse(self.item, &action, why);
                 Ok(Err(Error::Limit(d.reason)))
             }
-            Err(e) => Ok(Err(journal_error(e))),
+            Err(e) => Ok(Err(self.state_error(&action, e))),
         }
     }
 
@@ -81,14 +101,13 @@ impl Host for ItemState {
         if let Err(e) = check_key(&key) {
             return Ok(Err(e));
         }
-        if let Err(d) = self.authorize(&Action::StateDelete { key: &key }) {
-            return Ok(Err(Error::Denied(d.reason)));
-        }
-        Ok(self
-            .run
-            .journal
-            .state_delete(&self.run.robot, &key)
-            .map_err(journal_error))
+        let action = Action::StateDelete { key: &key };
+        let permit = match self.state_permit(&action) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let gone = self.run.journal.state_delete(&permit, &self.run.robot);
+        Ok(gone.map_err(|e| self.state_error(&action, e)))
     }
 
     async fn keys(&mut self, prefix: String) -> Res<Vec<String>> {
@@ -97,13 +116,12 @@ impl Host for ItemState {
                 "a key prefix has at most {MAX_KEY} bytes"
             ))));
         }
-        if let Err(d) = self.authorize(&Action::StateKeys { prefix: &prefix }) {
-            return Ok(Err(Error::Denied(d.reason)));
-        }
-        Ok(self
-            .run
-            .journal
-            .state_keys(&self.run.robot, &prefix)
-            .map_err(journal_error))
+        let action = Action::StateKeys { prefix: &prefix };
+        let permit = match self.state_permit(&action) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let keys = self.run.journal.state_keys(&permit, &self.run.robot);
+        Ok(keys.map_err(|e| self.state_error(&action, e)))
     }
 }

@@ -1,8 +1,9 @@
 //! The `blob` resource: bytes spooled by the host.
 
+use pont_policy::Action;
 use wasmtime::component::Resource;
 
-use crate::bindings::pont::robot::types::{BlobInfo, Error, Host, HostBlob, Provenance};
+use crate::bindings::pont::robot::types::{BlobInfo, Error, Host, HostBlob};
 use crate::blob::BlobEntry;
 use crate::store::ItemState;
 
@@ -28,16 +29,18 @@ impl HostBlob for ItemState {
                 "a blob's file name has no path separators and at most 255 bytes".into(),
             )));
         }
+        let action = Action::BlobCreate {
+            name: &file_name,
+            bytes: data.len() as u64,
+        };
+        let permit = match self.authorize(&action) {
+            Ok(p) => p,
+            Err(d) => return Ok(Err(Error::Denied(d.reason))),
+        };
         if let Err(e) = self.spool_fits(("blob", "create"), data.len() as u64) {
             return Ok(Err(e));
         }
-        let entry = match BlobEntry::from_bytes(
-            &self.run.spool,
-            &file_name,
-            &content_type,
-            &data,
-            Provenance::Robot,
-        ) {
+        let entry = match BlobEntry::from_robot(&self.run.spool, &permit, &content_type, &data) {
             Ok(e) => e,
             Err(e) => {
                 return Ok(Err(Error::Unavailable(format!(

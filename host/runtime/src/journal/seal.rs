@@ -126,7 +126,9 @@ mod tests {
         // Before the upgrade the book finds no table, hence no seal.
         assert_eq!(JournalSealBook.seal(&path, audit).unwrap(), None);
         let j = Journal::open(&path).unwrap();
-        assert_eq!(j.state_get("r", "k").unwrap().as_deref(), Some(&[1u8][..]));
+        let get = pont_policy::Action::StateGet { key: "k" };
+        let get = super::super::state_limits::test_permit(dir.path(), &get);
+        assert_eq!(j.state_get(&get, "r").unwrap().as_deref(), Some(&[1u8][..]));
         j.set_audit_seal(audit, &seal(3)).unwrap();
         j.set_audit_seal(audit, &seal(7)).unwrap();
         assert_eq!(j.audit_seal(audit).unwrap(), Some(seal(7)));

@@ -116,8 +116,12 @@ pub(super) async fn run_item(
             Some(slot) => slot,
             None => take_slot(&slots).await?,
         };
-        if !fresh {
+        if !fresh && queued.review.is_none() {
             queued.dossier = reread(&shared, &queued).await;
+            queued.review = queued
+                .dossier
+                .as_ref()
+                .and_then(pont_ds::Dossier::review_reason);
         }
         fresh = false;
         let report = attempt_and_settle(&p, &shared, &settings, &queued).await?;
@@ -317,6 +321,10 @@ async fn attempt_in_span(
 ) -> ItemReport {
     let number = queued.number;
     let attempt = claim.attempt;
+    if let Some(why) = &queued.review {
+        tracing::warn!("dossier {number} goes to review: {why}");
+        return to_review(queued, attempt, why);
+    }
     let started = Instant::now();
     let limits = p.policy.limits;
     let mut store = new_store(p, shared, Some(number), (attempt, claim.episode), &limits);
@@ -393,6 +401,24 @@ async fn attempt_in_span(
     }
 }
 
+/// The report of an item sent to review by the host, without the robot.
+fn to_review(queued: &QueuedItem, attempt: u32, why: &str) -> ItemReport {
+    ItemReport {
+        number: queued.number,
+        status: "needs-review".into(),
+        outcome: "needs-review".into(),
+        reason: pont_policy::clip_owned(why.to_string(), pont_policy::JOURNAL_TEXT_MAX),
+        attempt,
+        queue: QueueStatus::Running,
+        duration_ms: 0,
+        browser_actions: 0,
+        tools_used: "ds".into(),
+        wake_at: None,
+        wait_ms: 0,
+        basis: None,
+    }
+}
+
 fn unix_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
 }
@@ -443,7 +469,12 @@ fn describe_trap(trap: &wasmtime::Error, store: &Store<ItemState>, limits: &Limi
     if let Some(code) = trap.downcast_ref::<wasmtime::Trap>() {
         return format!("robot trapped: {code}");
     }
-    let text = one_line(trap);
+    // A host function's error (a denied WASI call, say) is the root cause,
+    // under wasmtime's "error while executing at wasm backtrace" context.
+    let text = match trap.chain().count() {
+        0 | 1 => one_line(trap),
+        _ => trap.root_cause().to_string(),
+    };
     let text = text
         .split(": wasm backtrace")
         .next()

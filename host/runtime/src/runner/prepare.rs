@@ -2,6 +2,7 @@
 //! plugin digest and signature, effective policy, engine and component. A run
 //! that cannot start says why before it touches anything.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pont_policy::{EffectivePolicy, Manifest, RobotConfig};
@@ -22,6 +23,9 @@ pub(crate) struct Prepared {
     pub signature: String,
     pub engine: PontEngine,
     pub pre: RobotPre<ItemState>,
+    /// The cache directory in use (`--cache-dir`, `paths.cache` or the
+    /// user's), where the DS budget shared by processes lives.
+    pub cache: Option<PathBuf>,
 }
 
 pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
@@ -59,7 +63,7 @@ pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
         .map_err(|e| invalid(e.to_string()))?;
     let http = !policy.http.is_empty();
     crate::linker::check_imports(engine.engine(), &component, http).map_err(invalid)?;
-    let linker = crate::linker::build(engine.engine(), http)
+    let linker = crate::linker::build(engine.engine(), &component, http)
         .map_err(|e| RuntimeError::Fatal(one_line(&e)))?;
     let pre = linker
         .instantiate_pre(&component)
@@ -73,6 +77,7 @@ pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
         signature,
         engine,
         pre,
+        cache,
     })
 }
 
@@ -152,9 +157,24 @@ pub(super) fn ds_backend(
             Ok(Some(Arc::new(crate::capabilities::ds::DsBackend::new(
                 settings,
                 crate::limits::ds_limits(&p.policy.limits),
+                &ds_budget_dir(p),
             )?)))
         }
         _ => Ok(None),
+    }
+}
+
+/// Where the DS budget shared by every `pont run` on one token lives: the
+/// cache directory, or beside the journal when there is none (no `$HOME`).
+fn ds_budget_dir(p: &Prepared) -> PathBuf {
+    match &p.cache {
+        Some(cache) => cache.join("ds-budget"),
+        None => p
+            .config
+            .paths
+            .journal
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     }
 }
 

@@ -224,6 +224,7 @@ impl QueueSource {
             Admit::Yes(wake_at) => Some(QueuedItem {
                 number,
                 demarche,
+                review: dossier.as_ref().and_then(Dossier::review_reason),
                 dossier,
                 wake_at,
             }),
@@ -297,6 +298,13 @@ impl QueueSource {
             l.after = page.end_cursor.clone();
         }
         let mut out = Vec::new();
+        // A dossier DS sent with an error is its own item, for a person.
+        for u in page.unread {
+            if let Some(mut item) = self.item(u.number, Some(l.demarche), None)? {
+                item.review = Some(format!("DS could not give this dossier: {}", u.reason));
+                out.push(item);
+            }
+        }
         for d in page.items {
             if l.newest
                 .as_ref()
@@ -304,7 +312,9 @@ impl QueueSource {
             {
                 l.newest = Some(d.date_derniere_modification.clone());
             }
-            if !l.states.is_empty() && !l.states.contains(&d.state) {
+            // A state DS added later is no reason to skip it: a person looks.
+            let unknown = d.state == DossierState::Unknown;
+            if !l.states.is_empty() && !l.states.contains(&d.state) && !unknown {
                 continue;
             }
             out.extend(self.item(d.number, Some(l.demarche), Some(d))?);

@@ -1,4 +1,4 @@
-//! `pont-sandbox [--port N] [--apps-port N] [--dossiers N] [--seed N] [--rate-limit N] [--url-ttl SECS]
+//! `pont-sandbox [--port N] [--apps-port N] [--dossiers N] [--seed N] [--rate-limit N] [--rate-window SECS] [--url-ttl SECS]
 //! [--attachment DOSSIER[:SIZE]]…`: serves the DS simulator on 127.0.0.1 and prints
 //! `ds http://127.0.0.1:PORT/api/v2/graphql`, then one `attachment DOSSIER URL` line per
 //! generated attachment (the streaming benchmark downloads that URL with curl).
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use pont_sandbox::model::{Content, Value};
 use pont_sandbox::{App, AppPorts, AttachmentSpec, Sandbox, SandboxConfig};
 
-const USAGE: &str = "usage: pont-sandbox [--port N] [--apps-port N] [--dossiers N] [--seed N] [--rate-limit N] [--url-ttl SECS] [--attachment DOSSIER[:SIZE]]...";
+const USAGE: &str = "usage: pont-sandbox [--port N] [--apps-port N] [--dossiers N] [--seed N] [--rate-limit N] [--rate-window SECS] [--url-ttl SECS] [--attachment DOSSIER[:SIZE]]...";
 
 fn parse_args(mut config: SandboxConfig) -> Result<SandboxConfig, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +35,7 @@ fn parse_args(mut config: SandboxConfig) -> Result<SandboxConfig, String> {
             "--rate-limit" => {
                 config.rate_limit = u32::try_from(val("--rate-limit")?).unwrap_or(u32::MAX)
             }
+            "--rate-window" => config.rate_window_secs = val("--rate-window")?.max(1),
             "--url-ttl" => config.url_ttl_secs = val("--url-ttl")?,
             "--apps-port" => {
                 let base = u16::try_from(val("--apps-port")?)

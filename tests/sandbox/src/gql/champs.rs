@@ -95,7 +95,13 @@ async fn grant_type(&self) -> super::enums::TitreIdentiteGrantType {
     super::enums::TitreIdentiteGrantType::PieceJustificative
 });
 champ_type!(SiretChamp { etab: Option<crate::model::Etablissement> }
-    async fn etablissement(&self) -> Option<PersonneMorale> { self.etab.clone().map(PersonneMorale) });
+/// Null while the établissement is in DS's degraded mode ([`crate::guards`]).
+async fn etablissement(&self, ctx: &Context<'_>) -> Option<PersonneMorale> {
+    let degraded = |e: &crate::model::Etablissement| {
+        world(ctx).is_ok_and(|w| w.siret_degraded(&e.siret))
+    };
+    self.etab.clone().filter(|e| !degraded(e)).map(PersonneMorale)
+});
 champ_type!(AddressChamp { address: Option<AddressData> }
 async fn address(&self) -> Option<AddressObj> { self.address.clone().map(AddressObj) }
 async fn commune(&self) -> Option<Commune> { self.address.as_ref().map(Commune::of) }

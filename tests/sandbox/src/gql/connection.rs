@@ -1,9 +1,14 @@
-//! Relay connections as DS serves them: page size capped at 100 (default 100), cursors
-//! base64 of `"<timestamp ISO µs>;<id>"`, `first`/`last` and `after`/`before` exclusive.
+//! Relay connections as DS serves them (`app/graphql/connections/cursor_connection.rb` on
+//! graphql-ruby's `Pagination::Connection`): page size capped at 100 (default 100), cursors
+//! URL-safe base64 without padding of `"<UTC timestamp, 9 fraction digits>Z;<id>"`, and DS's
+//! page flags, quirks included: `hasPreviousPage` is true whenever `after` is sent,
+//! `hasNextPage` whenever `before` is, `first` with `before` gives the items just before it,
+//! and a `first`/`last` over 100 or below 0 is clamped (to 100, to 0) without an error.
 
 use std::sync::Arc;
 
 use async_graphql::{Result, SimpleObject};
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
 use super::ds_error;
@@ -15,15 +20,36 @@ use crate::world::CursorFault;
 
 const MAX_PAGE: usize = 100;
 
-/// Validated pagination arguments.
+/// A cursor as DS reads it. A timestamp Ruby cannot parse becomes SQL `NULL`, which no row
+/// compares with: the page is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    Key(DateTime<Utc>, i64),
+    Null,
+}
+
+/// Validated pagination arguments (DS's `ensure_valid_params`, in its order).
 #[derive(Debug, Clone)]
 pub struct PageArgs {
+    /// graphql-ruby's clamped `first`: 100 when neither `first` nor `last` is sent.
     first: Option<usize>,
     last: Option<usize>,
-    after: Option<(DateTime<Utc>, i64)>,
-    before: Option<(DateTime<Utc>, i64)>,
+    after: Option<String>,
+    before: Option<String>,
+    after_key: Option<Cursor>,
+    before_key: Option<Cursor>,
     /// The deprecated `order: DESC`: newest first, `after` walking back in time.
     desc: bool,
+}
+
+/// graphql-ruby's `limit_pagination_argument`: below 0 is 0, above the cap is the cap.
+fn clamp(n: Option<i32>) -> Option<usize> {
+    n.map(|n| n.clamp(0, MAX_PAGE as i32) as usize)
+}
+
+/// Rails' `present?` for a cursor: an empty or blank string counts as absent.
+fn present(c: Option<String>) -> Option<String> {
+    c.filter(|c| !c.trim().is_empty())
 }
 
 impl PageArgs {
@@ -35,44 +61,32 @@ impl PageArgs {
     ) -> Result<Self> {
         if first.is_some() && last.is_some() {
             return Err(ds_error(
-                "Arguments `first` and `last` cannot be used together",
+                "Arguments \"first\" and \"last\" are exclusive",
                 "bad_request",
             ));
         }
+        let (after, before) = (present(after), present(before));
         if after.is_some() && before.is_some() {
             return Err(ds_error(
-                "Arguments `after` and `before` cannot be used together",
+                "Arguments \"before\" and \"after\" are exclusive",
                 "bad_request",
             ));
         }
-        let count = |n: Option<i32>, name: &str| -> Result<Option<usize>> {
-            match n {
-                Some(n) if n < 0 => Err(ds_error(
-                    format!("Argument `{name}` must be positive"),
-                    "bad_request",
-                )),
-                Some(n) => Ok(Some((n as usize).min(MAX_PAGE))),
-                None => Ok(None),
-            }
-        };
-        let cursor = |c: Option<String>| -> Result<Option<(DateTime<Utc>, i64)>> {
-            match c {
-                Some(c) => util::decode_cursor(&c)
-                    .map(Some)
-                    .ok_or_else(|| ds_error("Invalid cursor", "bad_request")),
-                None => Ok(None),
-            }
-        };
+        let last = clamp(last);
+        let first = clamp(first).or(last.is_none().then_some(MAX_PAGE));
         Ok(PageArgs {
-            first: count(first, "first")?,
-            last: count(last, "last")?,
-            after: cursor(after)?,
-            before: cursor(before)?,
+            first,
+            last,
+            after,
+            before,
+            after_key: None,
+            before_key: None,
             desc: false,
         })
     }
 
-    /// Applies the deprecated `order:` argument; DS refuses `last` with `DESC`.
+    /// Applies the deprecated `order:` argument (DS refuses `last` with `DESC`), then reads
+    /// the cursor, as DS does only once its arguments passed.
     pub fn ordered(mut self, order: Order) -> Result<Self> {
         if order == Order::Desc && self.last.is_some() {
             return Err(ds_error(
@@ -81,8 +95,35 @@ impl PageArgs {
             ));
         }
         self.desc = order == Order::Desc;
+        self.after_key = self.after.as_deref().map(decode).transpose()?;
+        self.before_key = self.before.as_deref().map(decode).transpose()?;
         Ok(self)
     }
+}
+
+/// DS's cursor decoding: Ruby's `urlsafe_decode64` (either alphabet, padding optional),
+/// whose failure is graphql-ruby's `Invalid input: "<cursor>"` (no `extensions`); then
+/// `"<timestamp>;<id>"`, the id read like Ruby's `to_i`.
+fn decode(cursor: &str) -> Result<Cursor> {
+    let mut text = cursor.replace('-', "+").replace('_', "/");
+    if !cursor.ends_with('=') && !cursor.len().is_multiple_of(4) {
+        while !text.len().is_multiple_of(4) {
+            text.push('=');
+        }
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|_| {
+            async_graphql::Error::new(format!("Invalid input: {}", util::ruby_inspect(cursor)))
+        })?;
+    let raw = String::from_utf8_lossy(&raw);
+    let mut parts = raw.split(';');
+    let timestamp = parts.next().unwrap_or_default();
+    let id = util::ruby_to_i(parts.next().unwrap_or_default());
+    Ok(match util::parse_datetime(timestamp) {
+        Some(t) => Cursor::Key(t, id),
+        None => Cursor::Null,
+    })
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -105,7 +146,7 @@ fn misreport(info: &mut PageInfo, args: &PageArgs, fault: CursorFault) {
         CursorFault::Off => {}
         CursorFault::Repeat => {
             info.has_next_page = true;
-            if let Some((t, id)) = args.after {
+            if let Some(Cursor::Key(t, id)) = args.after_key {
                 info.end_cursor = Some(util::encode_cursor(t, id));
             }
         }
@@ -121,70 +162,68 @@ fn misreport(info: &mut PageInfo, args: &PageArgs, fault: CursorFault) {
     }
 }
 
-/// DS's deprecated `DESC` order: newest first; `after` gives older items, `before` newer
-/// ones (the newest of them), a full page says there is a next one.
-fn window_desc<T>(mut all: Vec<(DateTime<Utc>, i64, T)>, args: &PageArgs) -> Window<T> {
-    all.sort_by_key(|a| std::cmp::Reverse((a.0, a.1)));
-    let n = args.first.unwrap_or(MAX_PAGE);
-    let kept: Vec<_> = all
-        .into_iter()
-        .filter(|x| args.after.is_none_or(|a| (x.0, x.1) < a))
-        .filter(|x| args.before.is_none_or(|b| (x.0, x.1) > b))
-        .collect();
-    let full = kept.len() > n;
-    let items: Vec<(String, T)> = kept
-        .into_iter()
-        .take(n)
-        .map(|(t, id, x)| (util::encode_cursor(t, id), x))
-        .collect();
-    let info = PageInfo {
-        has_next_page: args.before.is_some() || full,
-        has_previous_page: args.after.is_some(),
-        start_cursor: items.first().map(|i| i.0.clone()),
-        end_cursor: items.last().map(|i| i.0.clone()),
-    };
-    Window { items, info }
+/// The rows DS's `resolve_nodes` asks for: strictly before `below` if sent, else strictly
+/// after `above`; a `NULL` cursor matches nothing.
+fn bounded<T>(
+    all: Vec<(DateTime<Utc>, i64, T)>,
+    below: Option<Cursor>,
+    above: Option<Cursor>,
+) -> Vec<(DateTime<Utc>, i64, T)> {
+    match (below, above) {
+        (Some(Cursor::Null), _) | (None, Some(Cursor::Null)) => Vec::new(),
+        (Some(Cursor::Key(t, id)), _) => all.into_iter().filter(|x| (x.0, x.1) < (t, id)).collect(),
+        (None, Some(Cursor::Key(t, id))) => {
+            all.into_iter().filter(|x| (x.0, x.1) > (t, id)).collect()
+        }
+        (None, None) => all,
+    }
 }
 
+/// One page, computed as DS's `load_nodes` (and `load_nodes_deprecated_order`) does: fetch
+/// one row more than the page, in reverse when `last` or `before` is sent, and derive the
+/// flags from the cursors sent and from whether that extra row came.
 fn window<T>(
     mut all: Vec<(DateTime<Utc>, i64, T)>,
     args: &PageArgs,
     fault: CursorFault,
 ) -> Window<T> {
-    if args.desc {
-        let mut w = window_desc(all, args);
-        misreport(&mut w.info, args, fault);
-        return w;
-    }
     all.sort_by_key(|a| (a.0, a.1));
-    let total = all.len();
-    let lo = args
-        .after
-        .map(|a| all.partition_point(|x| (x.0, x.1) <= a))
-        .unwrap_or(0);
-    let hi = args
-        .before
-        .map(|b| all.partition_point(|x| (x.0, x.1) < b))
-        .unwrap_or(total)
-        .max(lo);
-    let (start, end) = match args.last {
-        Some(n) => (hi.saturating_sub(n).max(lo), hi),
-        None => (lo, (lo + args.first.unwrap_or(MAX_PAGE)).min(hi)),
-    };
-    let has_next_page = if args.last.is_some() {
-        hi < total
-    } else {
-        end < hi
-    };
-    let has_previous_page = if args.last.is_some() {
-        start > lo
-    } else {
-        lo > 0
-    };
-    let items: Vec<(String, T)> = all
+    let limit = args
+        .first
         .into_iter()
-        .skip(start)
-        .take(end - start)
+        .chain(args.last)
+        .min()
+        .unwrap_or(MAX_PAGE)
+        + 1;
+    let mut inverted = args.last.is_some() || args.before.is_some();
+    let (below, above) = if args.desc {
+        if args.before.is_none() {
+            inverted = !inverted;
+        }
+        (args.after_key, args.before_key)
+    } else {
+        (args.before_key, args.after_key)
+    };
+    let kept = bounded(all, below, above);
+    let mut rows: Vec<_> = if inverted {
+        kept.into_iter().rev().take(limit).collect()
+    } else {
+        kept.into_iter().take(limit).collect()
+    };
+    let full = rows.len() == limit;
+    let (has_previous_page, has_next_page) = if args.desc {
+        let prev = args.after.is_some() || (full && !inverted);
+        (prev, args.before.is_some() || (full && inverted))
+    } else {
+        let prev = args.after.is_some() || (full && inverted);
+        (prev, args.before.is_some() || (full && !inverted))
+    };
+    rows.truncate(limit - 1);
+    if inverted && !args.desc {
+        rows.reverse();
+    }
+    let items: Vec<(String, T)> = rows
+        .into_iter()
         .map(|(t, id, x)| (util::encode_cursor(t, id), x))
         .collect();
     let mut info = PageInfo {

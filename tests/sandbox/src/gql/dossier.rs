@@ -92,13 +92,27 @@ impl Dossier {
     async fn motivation_attachment(&self) -> Option<FileObj> {
         self.rec.justificatif.clone().map(FileObj::new)
     }
-    async fn usager(&self) -> Profile {
-        Profile {
+    async fn usager(&self, ctx: &Context<'_>) -> Result<Profile> {
+        crate::fidelity::invalid_null(world(ctx)?, self.rec.number, "Dossier.usager")?;
+        Ok(Profile {
             id: ID(global_id("User", self.rec.usager_id)),
             email: self.rec.usager_email.clone(),
-        }
+        })
     }
-    async fn demandeur(&self) -> Demandeur {
+    /// A degraded établissement ([`crate::guards`]) reads as a `PersonneMoraleIncomplete`
+    /// when the document has a fragment on that type, as DS resolves it.
+    async fn demandeur(&self, ctx: &Context<'_>) -> Demandeur {
+        if let DemandeurRecord::Morale(e) = &self.rec.demandeur
+            && ctx
+                .data_opt::<super::champs::FragmentTypes>()
+                .is_some_and(|f| f.0.contains("PersonneMoraleIncomplete"))
+            && world(ctx).is_ok_and(|w| w.siret_degraded(&e.siret))
+        {
+            return Demandeur::PersonneMoraleIncomplete(PersonneMoraleIncomplete {
+                id: ID(global_id("Etablissement", &e.siret)),
+                siret: e.siret.clone(),
+            });
+        }
         match &self.rec.demandeur {
             DemandeurRecord::Physique {
                 civilite,

@@ -5,6 +5,7 @@ pub mod champs;
 pub mod columns;
 pub mod connection;
 pub mod demarche;
+pub mod depth;
 pub mod descriptors;
 pub mod dossier;
 pub mod empty;
@@ -169,7 +170,11 @@ pub fn schema() -> DsSchema {
         mutations::MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_recursive_depth(64)
+    // Deep enough that a document nested past DS's 15 levels gets DS's depth message
+    // (`depth::DepthLimit`) rather than async-graphql's recursion one.
+    .limit_recursive_depth(128)
+    .extension(depth::DepthLimit)
+    .extension(crate::fidelity::Fidelity)
     .finish()
 }
 

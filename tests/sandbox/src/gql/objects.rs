@@ -138,13 +138,12 @@ impl FileObj {
     async fn created_at(&self) -> DateTimeScalar {
         DateTimeScalar(self.rec.created_at)
     }
-    async fn virus_scan_result(&self) -> String {
+    /// `pending` for an export and for an upload whose scan runs ([`crate::scan`]).
+    async fn virus_scan_result(&self, ctx: &Context<'_>) -> Result<String> {
         if self.export.is_some() {
-            "pending"
-        } else {
-            "safe"
+            return Ok("pending".into());
         }
-        .into()
+        Ok(world(ctx)?.virus_scan_result(self.rec.id).into())
     }
 }
 

@@ -21,6 +21,10 @@ pub fn routes() -> Router<App> {
         .route("/__sandbox/reset", post(reset))
         .route("/__sandbox/seed", post(seed))
         .route("/__sandbox/faults", get(get_faults).post(set_faults))
+        .route(
+            "/__sandbox/faults/virus-scan",
+            post(crate::scan::http_finish),
+        )
         .route("/__sandbox/rate-limit", get(get_rate).post(set_rate))
         .route("/__sandbox/url-ttl", post(set_ttl))
         .route("/__sandbox/tokens", post(add_token))

@@ -37,14 +37,31 @@ fn json_error(status: StatusCode, message: &str, code: &str) -> Response {
         .into_response()
 }
 
+/// The body of DS's `throttled_responder` (`config/initializers/rack_attack.rb`), verbatim.
+pub const THROTTLED_BODY: &str = "Calme toi, cowboy ! T'enchaines un peu trop les requêtes. Respire un peu réessaie dans un petit moment.\nCalm down, cowboy! You're making too many requests. Take a breather and try again soon.\n";
+
+/// DS's 429: its two-line body with no content type, `RateLimit-Remaining: 0` and
+/// `RateLimit-Reset` (epoch seconds of the window end), and no `Retry-After` nor
+/// `RateLimit-Limit` (API-NOTES §3). The `Date` is added by [`super::dated`].
 fn throttled(t: Throttled) -> Response {
-    let mut r = (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response();
+    let mut r = Response::new(Body::from(THROTTLED_BODY));
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    h.insert(header::RETRY_AFTER, HeaderValue::from(t.retry_after));
-    h.insert("RateLimit-Reset", HeaderValue::from(t.reset_epoch));
     h.insert("RateLimit-Remaining", HeaderValue::from_static("0"));
+    h.insert("RateLimit-Reset", HeaderValue::from(t.reset_epoch));
     r
+}
+
+/// DS's 403 for a call that authenticates nobody (no token, or an unknown or revoked one)
+/// and is not a persisted query, byte for byte.
+fn forbidden() -> Response {
+    const BODY: &str = r#"{"errors":[{"message":"Without a token, only persisted queries are allowed","extensions":{"code":"forbidden"}}],"data":null}"#;
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        BODY,
+    )
+        .into_response()
 }
 
 /// A response whose body fails at once: the client sees the connection die.
@@ -85,6 +102,11 @@ fn huge_body(len: u64) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// Whether `token` names one of the sandbox's tokens (expired ones included: they get 401).
+fn known_token(app: &App, token: Option<&str>) -> bool {
+    token.is_some_and(|t| app.world.lock().tokens.contains_key(t))
+}
+
 /// Token from `Bearer <t>` or `Bearer token=<t>` (Rails' `authenticate_with_http_token`).
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -117,10 +139,12 @@ pub async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> 
             return throttled(t);
         }
     } else if fault == FaultAction::Burst429 {
-        return throttled(app.world.rate_check("", true).err().unwrap_or(Throttled {
-            reset_epoch: 0,
-            retry_after: 1,
-        }));
+        return throttled(
+            app.world
+                .rate_check("", true)
+                .err()
+                .unwrap_or(Throttled { reset_epoch: 0 }),
+        );
     }
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency.min(120_000))).await;
@@ -173,13 +197,8 @@ async fn execute(app: &App, headers: &HeaderMap, body: &Bytes) -> Response {
                 "bad_request",
             );
         }
-        (_, None) if token.is_none() => {
-            return json_error(
-                StatusCode::FORBIDDEN,
-                "Without a token, only persisted queries are allowed",
-                "forbidden",
-            );
-        }
+        // An unknown or revoked token authenticates nobody: DS treats the call as tokenless.
+        (_, None) if !known_token(app, token.as_deref()) => return forbidden(),
         (Some(q), None) => q,
         (None, None) => {
             return json_error(
@@ -222,12 +241,14 @@ async fn execute(app: &App, headers: &HeaderMap, body: &Bytes) -> Response {
         }
     };
     let frags = gql::fragment_types(&doc);
+    let depth = gql::depth::of(&doc, req.operation_name.as_deref(), &variables);
     gql::empty::guard(&mut doc);
     let mut request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
         .data(app.world.clone())
         .data(caller)
-        .data(frags);
+        .data(frags)
+        .data(depth);
     request.set_parsed_query(doc);
     if let Some(op) = req.operation_name.filter(|o| !o.is_empty()) {
         request = request.operation_name(op);
@@ -244,6 +265,7 @@ async fn execute(app: &App, headers: &HeaderMap, body: &Bytes) -> Response {
         }
     };
     gql::empty::strip(&mut value, 0);
+    gql::depth::drop_data_of_static_errors(&mut value);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],

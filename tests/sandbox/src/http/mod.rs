@@ -9,7 +9,10 @@ pub mod storage;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::map_response_with_state;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 
 use crate::gql::{self, DsSchema};
@@ -31,6 +34,7 @@ pub fn router(world: Arc<World>) -> Router {
         world,
         schema: gql::schema(),
     };
+    let date = map_response_with_state(app.clone(), dated);
     Router::new()
         .route(
             "/api/v2/graphql",
@@ -44,5 +48,20 @@ pub fn router(world: Arc<World>) -> Router {
         .route("/api/v2/dossiers/pdf/{id}", get(exports::pdf))
         .route("/api/v2/dossiers/geojson/{id}", get(exports::geojson))
         .merge(control::routes())
+        .layer(date)
         .with_state(app)
+}
+
+/// Dates every answer by the sandbox's clock ([`World::now`]), as DS's front server does, so
+/// a clock offset set by fault control shows in `Date` as it would on a real server.
+async fn dated(State(app): State<App>, mut response: Response) -> Response {
+    let date = app
+        .world
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, v);
+    }
+    response
 }

@@ -38,9 +38,14 @@ pub async fn download(
     State(app): State<App>,
     Path((token, _name)): Path<(String, String)>,
 ) -> Response {
+    // DS's object storage answers an expired signature with 401.
+    let expired = || (StatusCode::UNAUTHORIZED, "Request has expired").into_response();
+    if app.world.take_expired_url() {
+        return expired();
+    }
     let file = match app.world.file_for_token(&token) {
         Ok(f) => f,
-        Err(true) => return (StatusCode::FORBIDDEN, "Request has expired").into_response(),
+        Err(true) => return expired(),
         Err(false) => return (StatusCode::FORBIDDEN, "Invalid signature").into_response(),
     };
     let len = file.byte_size();

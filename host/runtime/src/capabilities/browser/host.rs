@@ -3,6 +3,11 @@
 //! `ItemState` is not `Sync`, so no future here holds `&self` across an `.await`: each call
 //! clones the `Arc`s it needs out of the resource table first, awaits on those, then updates
 //! the item's counters.
+//!
+//! The gate's permits go to the browser crate, which takes nothing else: the session keeps
+//! its `browser.open` permit and hands it to every operation on it and its elements; a
+//! navigation goes under its own `browser.goto` permit, a secret under the permit for it
+//! toward the page's origin.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,9 +77,10 @@ impl ItemState {
     }
 
     async fn open_inner(&mut self, app: String) -> Res<Resource<SessionHandle>> {
-        if let Err(d) = self.authorize(&Action::BrowserOpen { app: &app }) {
-            return denied(d.reason);
-        }
+        let permit = match self.authorize(&Action::BrowserOpen { app: &app }) {
+            Ok(p) => p,
+            Err(d) => return denied(d.reason),
+        };
         let Some(grant) = self.run.gate.policy().browser.get(&app).cloned() else {
             return denied(format!("not granted: browser application `{app}`"));
         };
@@ -97,13 +103,14 @@ impl ItemState {
             Err(e) => return Ok(Err(Error::Unavailable(format!("spool: {e}")))),
         };
         let run = self.run.clone();
-        let opened = async move { run.browser.get().await?.open_session(opts).await }.await;
+        let opened = async { run.browser.get().await?.open_session(&permit, opts).await }.await;
         let session = match opened {
             Ok(s) => s,
             Err(e) => return Ok(Err(to_error(&e, None))),
         };
         let live = Live {
             session,
+            open: permit,
             app_origin: grant.origin.to_string(),
             touched,
             uploads,
@@ -121,10 +128,11 @@ impl ItemState {
         let Ok(granted) = pont_policy::Origin::parse(&origin.to_string()) else {
             return Ok(Err(Error::Invalid(format!("invalid origin {origin}"))));
         };
-        if let Err(d) = self.authorize(&Action::BrowserGoto { origin: &granted }) {
-            return denied(d.reason);
-        }
-        let r = live.session.goto(&url).await;
+        let permit = match self.authorize(&Action::BrowserGoto { origin: &granted }) {
+            Ok(p) => p,
+            Err(d) => return denied(d.reason),
+        };
+        let r = live.session.goto(&permit, &url).await;
         Ok(self.settle(live, r, true, None).await)
     }
 
@@ -137,10 +145,10 @@ impl ItemState {
         let live = self.live(&h)?;
         let loc = locator(l);
         let r = match timeout_ms {
-            None => live.session.find(&loc).await,
+            None => live.session.find(&live.open, &loc).await,
             Some(ms) => {
                 let wait = Duration::from_millis(u64::from(ms));
-                live.session.wait_for(&loc, wait).await
+                live.session.wait_for(&live.open, &loc, wait).await
             }
         };
         match self.settle(live.clone(), r, false, None).await {
@@ -157,7 +165,7 @@ impl ItemState {
 
     async fn screenshot_inner(&mut self, h: Resource<SessionHandle>) -> Res<Resource<BlobEntry>> {
         let live = self.live(&h)?;
-        let png = match secrets::masked_screenshot(&live.session, &live.filled).await {
+        let png = match secrets::masked_screenshot(&live).await {
             Ok(png) => png,
             Err(e) => return Ok(Err(to_error(&e, None))),
         };
@@ -182,7 +190,7 @@ impl ItemState {
     ) -> Res<Resource<BlobEntry>> {
         let live = self.live(&h)?;
         let wait = Duration::from_millis(u64::from(timeout_ms));
-        let path = match live.session.expect_download(wait).await {
+        let path = match live.session.expect_download(&live.open, wait).await {
             Ok(p) => p,
             Err(e) => return Ok(Err(to_error(&e, None))),
         };
@@ -205,9 +213,10 @@ impl ItemState {
             name: &name,
             sink: SecretSink::Browser(&origin),
         };
-        if let Err(d) = self.authorize(&action) {
-            return denied(d.reason);
-        }
+        let permit = match self.authorize(&action) {
+            Ok(p) => p,
+            Err(d) => return denied(d.reason),
+        };
         let Some(grant) = self.run.gate.policy().secrets.get(&name).cloned() else {
             return denied(format!("not granted: secret `{name}`"));
         };
@@ -220,7 +229,7 @@ impl ItemState {
         // The WebDriver client logs request bodies at debug level, which would carry the
         // value: nothing under this call reaches the log, whatever the filter says.
         let r = el
-            .fill_secret(&value)
+            .fill_secret(&permit, &value)
             .with_subscriber(tracing::subscriber::NoSubscriber::default())
             .await;
         Ok(self.settle(live, r, true, Some(&value)).await)
@@ -238,14 +247,14 @@ impl ItemState {
             Ok(p) => p,
             Err(e) => return Ok(Err(Error::Unavailable(format!("spool: {e}")))),
         };
-        let r = el.upload(&path).await;
+        let r = el.upload(&live.open, &path).await;
         Ok(self.settle(live, r, true, None).await)
     }
 }
 
 /// The origin of the page the session shows, as the gate compares origins.
 async fn current_origin(live: &Live) -> Result<pont_policy::Origin, Error> {
-    let url = secrets::quietly(&live.filled, live.session.current_url())
+    let url = secrets::quietly(&live.filled, live.session.current_url(&live.open))
         .await
         .map_err(|e| to_error(&e, None))?;
     let origin = pont_browser::Origin::from_url(&url).map_err(|e| to_error(&e, None))?;
@@ -269,7 +278,8 @@ fn refuse_read_back(
         sink: SecretSink::ReadBack { what },
     };
     match state.authorize(&action) {
-        Ok(_) => Ok(()),
+        // Never allowed: should a gate ever say yes, the read is refused all the same.
+        Ok(p) => Err(Error::Denied(p.mismatch(what).to_string())),
         Err(d) => Err(Error::Denied(d.reason)),
     }
 }
@@ -277,7 +287,7 @@ fn refuse_read_back(
 /// The origin of the page the session shows, for provenance; the application's origin if the
 /// page cannot tell.
 async fn page_origin(live: &Live) -> String {
-    match secrets::quietly(&live.filled, live.session.current_url()).await {
+    match secrets::quietly(&live.filled, live.session.current_url(&live.open)).await {
         Ok(url) => pont_browser::Origin::from_url(&url)
             .map(|o| o.to_string())
             .unwrap_or_else(|_| live.app_origin.clone()),
@@ -285,8 +295,9 @@ async fn page_origin(live: &Live) -> String {
     }
 }
 
-/// Moves a finished download into the run's spool as a blob (renamed, not copied: the
-/// download spool is under the run's spool).
+/// Moves a finished download from the browser's private download directory (which
+/// Chromium's account may write; the run's spool is out of its reach) into the run's spool
+/// as a blob: renamed when both are on one file system, else copied and the original removed.
 fn adopt_download(spool: &Path, path: &Path, origin: String) -> std::io::Result<BlobEntry> {
     let dest = BlobEntry::reserve(spool, "download-")?;
     if std::fs::rename(path, &dest).is_err() {
@@ -336,7 +347,7 @@ fn stage_upload(live: &Live, src: &Path, name: &str) -> std::io::Result<std::pat
 /// Screenshot of the session, kept as evidence of the item. Best effort: a failure here must
 /// not hide the robot's own error.
 async fn keep_screenshot(run: Arc<RunShared>, item: Option<i64>, live: Arc<Live>) {
-    let png = match secrets::masked_screenshot(&live.session, &live.filled).await {
+    let png = match secrets::masked_screenshot(&live).await {
         Ok(png) => png,
         Err(e) => {
             tracing::warn!(
@@ -388,7 +399,7 @@ impl browser::HostSession for ItemState {
     }
     async fn current_url(&mut self, h: Resource<SessionHandle>) -> Res<String> {
         let live = self.live(&h)?;
-        let r = secrets::quietly(&live.filled, live.session.current_url()).await;
+        let r = secrets::quietly(&live.filled, live.session.current_url(&live.open)).await;
         Ok(r.map(|u| live.filled.redact(u))
             .map_err(|e| to_error(&e, None)))
     }
@@ -435,12 +446,12 @@ impl browser::HostSession for ItemState {
 impl browser::HostElement for ItemState {
     async fn click(&mut self, h: Resource<ElementHandle>) -> Res<()> {
         let (el, live) = self.element(&h)?;
-        let r = el.click().instrument(span("click")).await;
+        let r = el.click(&live.open).instrument(span("click")).await;
         Ok(self.settle(live, r, true, None).await)
     }
     async fn fill(&mut self, h: Resource<ElementHandle>, text: String) -> Res<()> {
         let (el, live) = self.element(&h)?;
-        let r = el.fill(&text).instrument(span("fill")).await;
+        let r = el.fill(&live.open, &text).instrument(span("fill")).await;
         Ok(self.settle(live, r, true, Some(&text)).await)
     }
     async fn fill_secret(&mut self, h: Resource<ElementHandle>, secret: String) -> Res<()> {
@@ -449,7 +460,10 @@ impl browser::HostElement for ItemState {
     }
     async fn select(&mut self, h: Resource<ElementHandle>, choice: String) -> Res<()> {
         let (el, live) = self.element(&h)?;
-        let r = el.select(&choice).instrument(span("select")).await;
+        let r = el
+            .select(&live.open, &choice)
+            .instrument(span("select"))
+            .await;
         Ok(self.settle(live, r, true, None).await)
     }
     async fn upload(&mut self, h: Resource<ElementHandle>, file: Resource<BlobEntry>) -> Res<()> {
@@ -460,7 +474,8 @@ impl browser::HostElement for ItemState {
         if let Err(e) = refuse_read_back(self, &live, &el, "text") {
             return Ok(Err(e));
         }
-        let r = secrets::quietly(&live.filled, el.text().instrument(span("text"))).await;
+        let read = el.text(&live.open).instrument(span("text"));
+        let r = secrets::quietly(&live.filled, read).await;
         Ok(r.map(|t| live.filled.redact(t))
             .map_err(|e| to_error(&e, None)))
     }
@@ -469,7 +484,9 @@ impl browser::HostElement for ItemState {
         if let Err(e) = refuse_read_back(self, &live, &el, "attribute") {
             return Ok(Err(e));
         }
-        let read = el.attribute(&name).instrument(span("attribute"));
+        let read = el
+            .attribute(&live.open, &name)
+            .instrument(span("attribute"));
         let r = secrets::quietly(&live.filled, read).await;
         Ok(r.map(|v| v.map(|v| live.filled.redact(v)))
             .map_err(|e| to_error(&e, None)))
@@ -479,7 +496,7 @@ impl browser::HostElement for ItemState {
         if let Err(e) = refuse_read_back(self, &live, &el, "read-table") {
             return Ok(Err(e));
         }
-        let read = el.read_table().instrument(span("read-table"));
+        let read = el.read_table(&live.open).instrument(span("read-table"));
         let r = secrets::quietly(&live.filled, read).await;
         let cut = |row: Vec<String>| row.into_iter().map(|c| live.filled.redact(c)).collect();
         Ok(r.map(|t| TableData {

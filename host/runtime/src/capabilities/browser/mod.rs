@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pont_browser::{Browser, BrowserConfig, BrowserError, Element, Session};
+use pont_policy::Permit;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::bindings::pont::robot::browser::Locator;
@@ -86,6 +87,8 @@ impl BrowserRun {
 #[derive(Debug)]
 pub(crate) struct Live {
     session: Session,
+    /// The gate's permit for opening this session: every operation on it takes it.
+    open: Permit,
     /// The granted origin of the application the session was opened on.
     app_origin: String,
     /// Origins the session's proxy let through, merged into the item's tools.
@@ -149,7 +152,7 @@ fn one_line(text: &str, redact: Option<&str>) -> String {
 fn to_error(e: &BrowserError, redact: Option<&str>) -> Error {
     let msg = one_line(&e.to_string(), redact);
     match e {
-        BrowserError::Denied(_) => Error::Denied(msg),
+        BrowserError::Denied(_) | BrowserError::Unpermitted(_) => Error::Denied(msg),
         BrowserError::NotFound { .. } => Error::NotFound(msg),
         BrowserError::Ambiguous { .. }
         | BrowserError::InvalidUrl(_)

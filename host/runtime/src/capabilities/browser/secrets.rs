@@ -18,6 +18,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use pont_browser::{BrowserError, Element};
+use pont_policy::Permit;
 use tracing::instrument::WithSubscriber;
 
 use crate::capabilities::http::Redactor;
@@ -94,18 +95,16 @@ pub(crate) async fn quietly<F: Future>(filled: &Filled, read: F) -> F::Output {
     }
 }
 
-/// A screenshot of `session` with the nodes that received a secret masked.
-pub(crate) async fn masked_screenshot(
-    session: &pont_browser::Session,
-    filled: &Filled,
-) -> Result<Vec<u8>, BrowserError> {
-    let nodes = filled.elements();
+/// A screenshot of the session with the nodes that received a secret masked.
+pub(crate) async fn masked_screenshot(live: &super::Live) -> Result<Vec<u8>, BrowserError> {
+    let permit = &live.open;
+    let nodes = live.filled.elements();
     let mut masked = Vec::new();
     for el in &nodes {
-        match el.mask_text(true).await {
+        match el.mask_text(permit, true).await {
             Ok(_) => masked.push(el),
             Err(e) => {
-                unmask(&masked).await;
+                unmask(permit, &masked).await;
                 return Err(BrowserError::Unsupported(format!(
                     "no screenshot: a field holding a secret could not be masked ({})",
                     super::one_line(&e.to_string(), None)
@@ -113,14 +112,14 @@ pub(crate) async fn masked_screenshot(
             }
         }
     }
-    let png = session.screenshot().await;
-    unmask(&masked).await;
+    let png = live.session.screenshot(permit).await;
+    unmask(permit, &masked).await;
     png
 }
 
-async fn unmask(nodes: &[&Arc<Element>]) {
+async fn unmask(permit: &Permit, nodes: &[&Arc<Element>]) {
     for el in nodes {
-        if let Err(e) = el.mask_text(false).await {
+        if let Err(e) = el.mask_text(permit, false).await {
             tracing::warn!(
                 "a masked field could not be shown again: {}",
                 super::one_line(&e.to_string(), None)

@@ -48,6 +48,7 @@ pub(crate) fn state(s: m::DossierState) -> w::DossierState {
         m::DossierState::Accepte => w::DossierState::Accepte,
         m::DossierState::Refuse => w::DossierState::Refuse,
         m::DossierState::SansSuite => w::DossierState::SansSuite,
+        m::DossierState::Unknown => w::DossierState::Unknown,
     }
 }
 
@@ -58,6 +59,67 @@ pub(crate) fn state_back(s: w::DossierState) -> m::DossierState {
         w::DossierState::Accepte => m::DossierState::Accepte,
         w::DossierState::Refuse => m::DossierState::Refuse,
         w::DossierState::SansSuite => m::DossierState::SansSuite,
+        w::DossierState::Unknown => m::DossierState::Unknown,
+    }
+}
+
+fn address(a: &m::Address) -> w::Address {
+    w::Address {
+        label: a.label.clone(),
+        postal_code: a.postal_code.clone(),
+        city_name: a.city_name.clone(),
+        city_code: a.city_code.clone(),
+        departement_code: a.departement_code.clone().unwrap_or_default(),
+    }
+}
+
+fn register(r: &m::RegisterEntry) -> w::RegisterEntry {
+    w::RegisterEntry {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        address: r.address.as_ref().map(address),
+    }
+}
+
+fn geo_area(a: &m::GeoArea) -> w::GeoArea {
+    w::GeoArea {
+        id: a.id.clone(),
+        source: a.source.clone(),
+        description: a.description.clone(),
+        geometry: a.geometry.clone(),
+        parcelle: a.parcelle.as_ref().map(|p| w::Parcelle {
+            commune: p.commune.clone(),
+            prefixe: p.prefixe.clone(),
+            section: p.section.clone(),
+            numero: p.numero.clone(),
+            surface: p.surface.clone(),
+        }),
+    }
+}
+
+/// The values with no data of their own or a structure of their own.
+fn other_value(v: &m::ChampValue) -> w::ChampValue {
+    use m::ChampValue as V;
+    match v {
+        V::HeaderSection(level) => w::ChampValue::HeaderSection(*level),
+        V::Explication => w::ChampValue::Explication,
+        V::Carte(areas) => w::ChampValue::Carte(areas.iter().map(geo_area).collect()),
+        V::DossierLink(n) => w::ChampValue::DossierLink(*n),
+        V::Epci(p) => w::ChampValue::Epci(place(p)),
+        V::Rna(r) => w::ChampValue::Rna(register(r)),
+        V::Rnf(r) => w::ChampValue::Rnf(register(r)),
+        V::TitreIdentite(t) => w::ChampValue::TitreIdentite(w::TitreIdentite {
+            filled: t.filled,
+            grant_type: t.grant_type.clone(),
+        }),
+        V::EngagementJuridique(e) => w::ChampValue::EngagementJuridique(w::EngagementJuridique {
+            numero: e.numero.clone(),
+            montant_engage: e.montant_engage.clone(),
+            montant_paye: e.montant_paye.clone(),
+        }),
+        V::Unknown(text) => w::ChampValue::Unknown(text.clone()),
+        // The caller maps every other case itself.
+        _ => w::ChampValue::Empty,
     }
 }
 
@@ -99,20 +161,13 @@ fn value(v: &m::ChampValue, files: &mut FileTable, at: At<'_>) -> w::ChampValue 
             w::ChampValue::Files(list.iter().map(|f| files.add(f, at.0, at.1)).collect())
         }
         V::Siret(e) => w::ChampValue::Siret(etablissement(e)),
-        V::Address(a) => w::ChampValue::Address(w::Address {
-            label: a.label.clone(),
-            postal_code: a.postal_code.clone(),
-            city_name: a.city_name.clone(),
-            city_code: a.city_code.clone(),
-            departement_code: a.departement_code.clone().unwrap_or_default(),
-        }),
+        V::Address(a) => w::ChampValue::Address(address(a)),
         V::Commune(p) => w::ChampValue::Commune(place(p)),
         V::Departement(p) => w::ChampValue::Departement(place(p)),
         V::Region(p) => w::ChampValue::Region(place(p)),
         V::Pays(p) => w::ChampValue::Pays(place(p)),
         V::Repetition => w::ChampValue::Repetition,
-        V::HeaderSection(_) | V::Explication => w::ChampValue::Empty,
-        V::Other(s) => w::ChampValue::Other(s.clone()),
+        other => other_value(other),
     }
 }
 
@@ -170,6 +225,9 @@ pub(crate) fn dossier(d: &m::Dossier, files: &mut FileTable) -> w::Dossier {
                 })
             }
             m::Demandeur::PersonneMorale(e) => w::Demandeur::PersonneMorale(etablissement(e)),
+            m::Demandeur::PersonneMoraleIncomplete { siret } => {
+                w::Demandeur::PersonneMoraleIncomplete(siret.clone())
+            }
             m::Demandeur::None => w::Demandeur::None,
         },
         groupe_instructeur: d.groupe_instructeur.number,
@@ -263,14 +321,29 @@ fn correction(reason: m::CorrectionReason) -> w::CorrectionReason {
         m::CorrectionReason::Incorrect => w::CorrectionReason::Incorrect,
         m::CorrectionReason::Incomplete => w::CorrectionReason::Incomplete,
         m::CorrectionReason::Outdated => w::CorrectionReason::Outdated,
+        m::CorrectionReason::Unknown => w::CorrectionReason::Unknown,
     }
 }
 
-pub(crate) fn correction_back(c: w::CorrectionReason) -> m::CorrectionReason {
-    match c {
+/// The reason to send; `unknown` stands for values DS sent and cannot be sent.
+pub(crate) fn correction_back(c: w::CorrectionReason) -> Result<m::CorrectionReason, w::DsError> {
+    Ok(match c {
         w::CorrectionReason::Incorrect => m::CorrectionReason::Incorrect,
         w::CorrectionReason::Incomplete => m::CorrectionReason::Incomplete,
         w::CorrectionReason::Outdated => m::CorrectionReason::Outdated,
+        w::CorrectionReason::Unknown => {
+            return Err(w::DsError::Rejected(
+                "correction reason `unknown` stands for a value DS sent; it cannot be sent".into(),
+            ));
+        }
+    })
+}
+
+/// A page's dossiers DS sent with an error.
+pub(crate) fn unread(u: &m::UnreadDossier) -> w::UnreadDossier {
+    w::UnreadDossier {
+        number: u.number,
+        reason: u.reason.clone(),
     }
 }
 

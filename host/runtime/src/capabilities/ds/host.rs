@@ -86,6 +86,7 @@ impl Host for ItemState {
                 .collect(),
             end_cursor: page.end_cursor,
             has_next_page: page.has_next_page,
+            unread: page.unread.iter().map(convert::unread).collect(),
         }))
     }
 
@@ -211,6 +212,7 @@ impl Host for ItemState {
         };
         let bytes = body.len() as u64 + attached;
         let asks_correction = correction.is_some();
+        let correction = tryds!(correction.map(convert::correction_back).transpose());
         let p = tryds!(self.prepare(dossier, DsAction::Message, bytes).await);
         let operation = content_key("dossierEnvoyerMessage", body.as_bytes());
         let check = Check::Message(&body);
@@ -233,7 +235,7 @@ impl Host for ItemState {
                 &p.instructeur,
                 &body,
                 attachment.as_deref(),
-                correction.map(convert::correction_back),
+                correction,
             )
             .await;
         tryds!(self.end_mutation(intent, &sent));
@@ -311,7 +313,11 @@ impl Host for ItemState {
         let dest = BlobEntry::reserve(&self.run.spool, &format!("ds-{}-", seen.dossier));
         let dest = tryds!(dest.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
         // The client hashes the SHA-256 in the same pass as DS's MD5.
-        let done = match ds.client.download_hashed(&permit, &seen.file, &dest).await {
+        // An expired URL is refreshed once, by reading the dossier again.
+        let fresh = ds
+            .client
+            .download_fresh(&permit, seen.dossier, &seen.file, &dest);
+        let done = match fresh.await {
             Ok(done) => done,
             Err(e) => {
                 let _ = std::fs::remove_file(&dest);

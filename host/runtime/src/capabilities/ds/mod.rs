@@ -54,15 +54,22 @@ pub(crate) fn read_secret(source: &SecretSource) -> Result<String, String> {
 }
 
 impl DsBackend {
-    /// Connect with the bounds of `[limits.ds]` (see [`crate::limits::ds_limits`]).
-    pub fn new(settings: &DsSettings, limits: pont_ds::DsLimits) -> Result<Self, RuntimeError> {
+    /// Connect with the bounds of `[limits.ds]` (see [`crate::limits::ds_limits`]),
+    /// drawing on the token's budget shared through `budget_dir` with every
+    /// other run on the machine (DS counts per token, whoever sends).
+    pub fn new(
+        settings: &DsSettings,
+        limits: pont_ds::DsLimits,
+        budget_dir: &std::path::Path,
+    ) -> Result<Self, RuntimeError> {
         let token = read_secret(&settings.token)
             .map_err(|e| RuntimeError::Fatal(format!("DS token: {e}")))?;
         let client = DsClient::builder(settings.endpoint.clone(), token)
             .budget(Budget {
                 requests: settings.requests_per_minute,
-                per: Duration::from_secs(60),
+                per: Duration::from_secs(settings.rate_window_secs),
             })
+            .shared_budget_dir(budget_dir)
             .limits(limits)
             .build()
             .map_err(|e| RuntimeError::Fatal(format!("DS client: {e}")))?;

@@ -16,10 +16,14 @@
 //!   value (also escaped or percent-encoded) is cut out of whatever comes back ([`secrets`]);
 //! - request and response sizes are capped; the request as it leaves (request line, headers
 //!   with secrets filled in, body: [`wire`]) is charged to the origin's budget and the ledger
-//!   before it is sent, and a request past the budget is refused with nothing sent.
+//!   before it is sent, and a request past the budget is refused with nothing sent;
+//! - the send itself ([`send`]) takes the gate's permits, for the request (its origin and the
+//!   bytes charged) and for each secret its headers carry, and checks them against what it is
+//!   about to send.
 
 mod redact;
 mod secrets;
+mod send;
 mod wasi_hooks;
 mod wire;
 mod wit_host;
@@ -28,7 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pont_policy::{Action, Origin, address};
+use pont_policy::{Action, Origin, Permit, address};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
@@ -152,7 +156,7 @@ impl Caller {
             .map_err(|e| HttpFailure::Invalid(format!("URL `{}`: {e}", out.url)))?;
         // Secrets are filled in first: the gate charges the request as it
         // will leave, request line, headers and body, before any of it does.
-        let (headers, secrets) = self.headers(&out.headers, &origin)?;
+        let (headers, secrets, secret_permits) = self.headers(&out.headers, &origin)?;
         let action = Action::HttpRequest {
             origin: &origin,
             method: out.method.as_str(),
@@ -167,21 +171,16 @@ impl Caller {
                 self.run.gate.refuse(self.item, &action, why).reason,
             ));
         }
-        self.run
+        let permit = self
+            .run
             .gate
             .authorize(self.item, &action)
             .map_err(|d| HttpFailure::Denied(d.reason))?;
         let span = tracing::info_span!("capability", capability = "http", op = %out.method, target = %origin);
         let sent = self
-            .run
-            .http
-            .client
-            .request(out.method.clone(), out.url.clone())
-            .headers(headers)
-            .body(out.body.clone())
-            .send()
+            .send(&permit, &secret_permits, out, headers)
             .instrument(span)
-            .await;
+            .await?;
         let response = match sent {
             Ok(r) => r,
             Err(e) => return Err(self.send_error(&action, &e)),
@@ -196,14 +195,16 @@ impl Caller {
         })
     }
 
-    /// The robot's headers, checked, with `{{secret:NAME}}` references filled in by the host.
+    /// The robot's headers, checked, with `{{secret:NAME}}` references filled in by the host:
+    /// the headers, the secret values sent and the gate's permits for them.
     fn headers(
         &self,
         given: &[(String, String)],
         origin: &Origin,
-    ) -> Result<(HeaderMap, Vec<String>), HttpFailure> {
+    ) -> Result<(HeaderMap, Vec<String>, Vec<Permit>), HttpFailure> {
         let mut map = HeaderMap::new();
         let mut secrets = Vec::new();
+        let mut permits = Vec::new();
         for (name, value) in given {
             let lower = name.to_ascii_lowercase();
             if HOST_HEADERS.contains(&lower.as_str()) {
@@ -211,7 +212,7 @@ impl Caller {
                     "header `{name}` is set by the host"
                 )));
             }
-            let value = self.fill_secrets(value, origin, &mut secrets)?;
+            let value = self.fill_secrets(value, origin, &mut secrets, &mut permits)?;
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| HttpFailure::Invalid(format!("header name `{name}` is malformed")))?;
             let value = HeaderValue::from_str(&value).map_err(|_| {
@@ -222,7 +223,7 @@ impl Caller {
         if !secrets.is_empty() {
             secrets::plain_answer_only(&mut map);
         }
-        Ok((map, secrets))
+        Ok((map, secrets, permits))
     }
 
     /// A transport error; a refused name resolution is a denial, audited as one.

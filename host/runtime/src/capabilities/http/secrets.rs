@@ -6,7 +6,7 @@
 //! would carry the value past a literal redactor: when a secret is sent, the host asks for
 //! `identity` itself, and withholds an answer that is encoded all the same.
 
-use pont_policy::{Action, Origin, SecretSink};
+use pont_policy::{Action, Origin, Permit, SecretSink};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderValue};
 
 use super::{Caller, HttpFailure};
@@ -18,12 +18,14 @@ pub(super) fn plain_answer_only(headers: &mut HeaderMap) {
 
 impl Caller {
     /// Replace each `{{secret:NAME}}` by the secret's value, each use through the gate with
-    /// the origin it goes to.
+    /// the origin it goes to; the values go to `used` (for redaction), the gate's permits to
+    /// `permits` (for the send).
     pub(super) fn fill_secrets(
         &self,
         value: &str,
         origin: &Origin,
         used: &mut Vec<String>,
+        permits: &mut Vec<Permit>,
     ) -> Result<String, HttpFailure> {
         let mut out = String::new();
         let mut rest = value;
@@ -36,21 +38,23 @@ impl Caller {
             };
             let name = after[..end].trim();
             out.push_str(&rest[..start]);
-            let secret = self.secret(name, origin)?;
+            let (secret, permit) = self.secret(name, origin)?;
             out.push_str(&secret);
             used.push(secret);
+            permits.push(permit);
             rest = &after[end + 2..];
         }
         out.push_str(rest);
         Ok(out)
     }
 
-    fn secret(&self, name: &str, origin: &Origin) -> Result<String, HttpFailure> {
+    fn secret(&self, name: &str, origin: &Origin) -> Result<(String, Permit), HttpFailure> {
         let action = Action::SecretUse {
             name,
             sink: SecretSink::Http(origin),
         };
-        self.run
+        let permit = self
+            .run
             .gate
             .authorize(self.item, &action)
             .map_err(|d| HttpFailure::Denied(d.reason))?;
@@ -62,8 +66,9 @@ impl Caller {
             .get(name)
             .map(|g| g.source.clone())
             .ok_or_else(|| HttpFailure::Denied(format!("not granted: secret `{name}`")))?;
-        crate::capabilities::ds::read_secret(&source)
-            .map_err(|e| HttpFailure::Unavailable(format!("secret `{name}`: {e}")))
+        let value = crate::capabilities::ds::read_secret(&source)
+            .map_err(|e| HttpFailure::Unavailable(format!("secret `{name}`: {e}")))?;
+        Ok((value, permit))
     }
 
     /// Refuses (and audits) an answer to a request that carried a secret when the server
