@@ -5,15 +5,18 @@
 //! A blob is spooled under the gate's permit for the call that produced its
 //! bytes, and its provenance must be what that permit covers: a mount file's
 //! bytes need the read permit for that file, an archive read permits of its
-//! mount, the robot's own bytes the permit of `blob.create`. So the spool
-//! cannot be filled, nor a blob's origin claimed, by a call the gate did
-//! not decide.
+//! mount, an HTTP response the permit of the request to that origin, a DS
+//! attachment the read permit of its dossier, a screenshot or a download the
+//! permit of the browser session, the robot's own bytes the permit of
+//! `blob.create`. Every constructor takes that permit (even reserving a spool
+//! file does), so the spool cannot be filled, nor a blob's origin claimed, by
+//! a call the gate did not decide.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use pont_policy::{Permit, Scope};
+use pont_policy::{DsAction, Origin, Permit, Scope};
 use sha2::{Digest, Sha256};
 
 use crate::bindings::pont::robot::types::{BlobInfo, Provenance};
@@ -39,7 +42,7 @@ impl BlobEntry {
         let wanted = || format!("spooling {} bytes of the robot", data.len());
         match permit.scope() {
             Scope::Blob { name, bytes } if *bytes == data.len() as u64 => {
-                Self::from_bytes(dir, name, content_type, data, Provenance::Robot)
+                Self::spool_bytes(dir, (name, content_type), data, Provenance::Robot)
             }
             _ => Err(std::io::Error::other(
                 permit.mismatch(&wanted()).to_string(),
@@ -47,12 +50,23 @@ impl BlobEntry {
         }
     }
 
-    /// Spool `data` into `dir` under a fresh name. The browser's screenshots
-    /// still call it without a permit, until they hand theirs on.
-    pub(crate) fn from_bytes(
+    /// Spool `data` a host call produced (a screenshot) into `dir` under
+    /// `permit`, which must cover `source`.
+    pub(crate) fn capture(
         dir: &Path,
-        file_name: &str,
-        content_type: &str,
+        permit: &Permit,
+        (file_name, content_type): (&str, &str),
+        data: &[u8],
+        source: Provenance,
+    ) -> std::io::Result<Self> {
+        check(std::slice::from_ref(permit), &source)?;
+        Self::spool_bytes(dir, (file_name, content_type), data, source)
+    }
+
+    /// Spool `data` into `dir` under a fresh name; the callers checked the permit.
+    fn spool_bytes(
+        dir: &Path,
+        (file_name, content_type): (&str, &str),
         data: &[u8],
         source: Provenance,
     ) -> std::io::Result<Self> {
@@ -109,10 +123,15 @@ impl BlobEntry {
     }
 
     /// Reserve a fresh, empty file in the spool for a producer that writes by
-    /// path (a download, an archive), then hand it to [`BlobEntry::from_file`].
-    /// Fresh names matter: two blobs sharing a spool file would delete each
-    /// other's bytes when dropped.
-    pub(crate) fn reserve(dir: &Path, prefix: &str) -> std::io::Result<PathBuf> {
+    /// path (a download, an archive, a streamed response) under `permit`, then
+    /// hand it to [`BlobEntry::adopt`]. Only the permit of a call that may
+    /// produce a blob reserves one. Fresh names matter: two blobs sharing a
+    /// spool file would delete each other's bytes when dropped.
+    pub(crate) fn reserve(permit: &Permit, dir: &Path, prefix: &str) -> std::io::Result<PathBuf> {
+        if !produces(permit) {
+            let wanted = "reserving a spool file";
+            return Err(std::io::Error::other(permit.mismatch(wanted).to_string()));
+        }
         std::fs::create_dir_all(dir)?;
         let tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
         let (_, path) = tmp.keep().map_err(|e| e.error)?;
@@ -131,10 +150,9 @@ impl BlobEntry {
         Self::from_file(path, file_name, content_type, source)
     }
 
-    /// Take over a file already in the spool, hashing it by streaming.
-    /// Browser and HTTP producers still call it without a permit, until
-    /// they hand theirs on through [`BlobEntry::adopt`].
-    pub(crate) fn from_file(
+    /// Take over a file already in the spool, hashing it by streaming; the
+    /// caller checked the permits.
+    fn from_file(
         path: PathBuf,
         file_name: &str,
         content_type: &str,
@@ -156,17 +174,16 @@ impl BlobEntry {
         })
     }
 
-    /// Take over a file already in the spool whose producer hashed it while
-    /// writing it (a checked DS download), so it is not read a second time.
-    pub(crate) fn from_hashed(
-        path: PathBuf,
-        size: u64,
-        sha256: &[u8; 32],
-        file_name: &str,
-        content_type: &str,
+    /// [`BlobEntry::adopt`] for a file whose producer hashed it while writing
+    /// it (a checked DS download), so it is not read a second time.
+    pub(crate) fn adopt_hashed(
+        permit: &Permit,
+        (path, file_name, content_type): (PathBuf, &str, &str),
+        (size, sha256): (u64, &[u8; 32]),
         source: Provenance,
-    ) -> Self {
-        Self {
+    ) -> std::io::Result<Self> {
+        check(std::slice::from_ref(permit), &source)?;
+        Ok(Self {
             path,
             info: BlobInfo {
                 size,
@@ -176,7 +193,7 @@ impl BlobEntry {
                 source,
             },
             hold: None,
-        }
+        })
     }
 
     /// Charge this blob to the run's spool (see [`crate::limits::RunLimits`]).
@@ -233,6 +250,25 @@ fn covers(permit: &Permit, source: &Provenance) -> bool {
             Provenance::MountFile(from),
         ) => *mount == from.mount && *path == from.path,
         (Scope::File { write: false, .. }, Provenance::Archive) => true,
+        (Scope::Http { origin, .. }, Provenance::HttpResponse(from)) => {
+            Origin::parse(from).is_ok_and(|from| from == *origin)
+        }
+        (Scope::Ds(ds), Provenance::DsAttachment(from)) => {
+            ds.action == DsAction::Read && ds.dossier == Some(from.dossier)
+        }
+        (Scope::BrowserOpen { .. }, Provenance::Screenshot(_) | Provenance::BrowserDownload(_)) => {
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether `permit` is for a call that may spool a blob by path.
+fn produces(permit: &Permit) -> bool {
+    match permit.scope() {
+        Scope::File { write, .. } => !write,
+        Scope::Ds(ds) => ds.action == DsAction::Read,
+        Scope::Http { .. } | Scope::BrowserOpen { .. } => true,
         _ => false,
     }
 }
@@ -273,3 +309,7 @@ impl Drop for BlobEntry {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+#[path = "blob_tests.rs"]
+mod tests;

@@ -456,7 +456,11 @@ fn zip_to_spool(
             source: e,
         }
     };
-    let dest = BlobEntry::reserve(spool, "zip-").map_err(io("spool archive"))?;
+    let dest = match permits.first() {
+        Some(first) => BlobEntry::reserve(first, spool, "zip-"),
+        None => Err(std::io::Error::other("an archive needs at least one file")),
+    };
+    let dest = dest.map_err(io("spool archive"))?;
     let zipped = std::fs::File::create(&dest)
         .map_err(io("spool archive"))
         .and_then(|f| m.zip(permits, std::io::BufWriter::new(f)));

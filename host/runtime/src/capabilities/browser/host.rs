@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pont_browser::{BrowserError, SessionOptions};
-use pont_policy::{Action, SecretSink};
+use pont_policy::{Action, Permit, SecretSink};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use wasmtime::component::Resource;
@@ -170,10 +170,10 @@ impl ItemState {
             Err(e) => return Ok(Err(to_error(&e, None))),
         };
         let origin = page_origin(&live).await;
-        let blob = BlobEntry::from_bytes(
+        let blob = BlobEntry::capture(
             &self.run.spool,
-            "screenshot.png",
-            "image/png",
+            &live.open,
+            ("screenshot.png", "image/png"),
             &png,
             Provenance::Screenshot(origin),
         );
@@ -196,7 +196,7 @@ impl ItemState {
         };
         let origin = page_origin(&live).await;
         self.tools.extend(live.touched());
-        match adopt_download(&self.run.spool, &path, origin) {
+        match adopt_download(&live.open, &self.run.spool, &path, origin) {
             Ok(b) => Ok(self.keep_blob(("browser", "expect-download"), b)),
             Err(e) => Ok(Err(Error::Unavailable(format!("spool: {e}")))),
         }
@@ -298,18 +298,29 @@ async fn page_origin(live: &Live) -> String {
 /// Moves a finished download from the browser's private download directory (which
 /// Chromium's account may write; the run's spool is out of its reach) into the run's spool
 /// as a blob: renamed when both are on one file system, else copied and the original removed.
-fn adopt_download(spool: &Path, path: &Path, origin: String) -> std::io::Result<BlobEntry> {
-    let dest = BlobEntry::reserve(spool, "download-")?;
+/// The session's open permit covers what its pages hand over.
+fn adopt_download(
+    permit: &Permit,
+    spool: &Path,
+    path: &Path,
+    origin: String,
+) -> std::io::Result<BlobEntry> {
+    let dest = BlobEntry::reserve(permit, spool, "download-")?;
     if std::fs::rename(path, &dest).is_err() {
         std::fs::copy(path, &dest)?;
         let _ = std::fs::remove_file(path);
     }
-    BlobEntry::from_file(
-        dest,
-        &super::file_name(path),
-        super::content_type(path),
+    let name = super::file_name(path);
+    let blob = (dest.clone(), name.as_str(), super::content_type(path));
+    let adopted = BlobEntry::adopt(
+        std::slice::from_ref(permit),
+        blob,
         Provenance::BrowserDownload(origin),
-    )
+    );
+    if adopted.is_err() {
+        let _ = std::fs::remove_file(&dest);
+    }
+    adopted
 }
 
 /// Links a blob under its own file name in the session's upload directory. The browser reads
@@ -363,7 +374,13 @@ async fn keep_screenshot(run: Arc<RunShared>, item: Option<i64>, live: Arc<Live>
         return;
     }
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let dest = evidence_path(&run.evidence_dir, &run.run_id, item, seq);
+    let dest = match evidence_path(&live.open, (&run.evidence_dir, &run.run_id), item, seq) {
+        Ok(dest) => dest,
+        Err(why) => {
+            tracing::warn!("no failure screenshot: {why}");
+            return;
+        }
+    };
     let written = dest
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pont_browser::{Browser, BrowserConfig, BrowserError, Element, Session};
-use pont_policy::Permit;
+use pont_policy::{Permit, Scope};
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::bindings::pont::robot::browser::Locator;
@@ -198,11 +198,24 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "download".into())
 }
 
-/// Where a screenshot kept as evidence goes: beside the other evidence of the run.
-fn evidence_path(dir: &Path, run_id: &str, item: Option<i64>, seq: usize) -> PathBuf {
+/// Where the host's failure screenshot of a session goes: beside the other evidence of the
+/// run, under the permit that opened the session it shows (the host keeps no evidence of a
+/// session the gate did not open).
+fn evidence_path(
+    open: &Permit,
+    (dir, run_id): (&Path, &str),
+    item: Option<i64>,
+    seq: usize,
+) -> Result<PathBuf, String> {
+    if !matches!(open.scope(), Scope::BrowserOpen { .. }) {
+        return Err(open
+            .mismatch("a screenshot of a browser session")
+            .to_string());
+    }
     let item = item.map_or_else(|| "run".to_string(), |n| n.to_string());
-    dir.join(run_id)
-        .join(format!("{item}-browser-failure-{seq}.png"))
+    Ok(dir
+        .join(run_id)
+        .join(format!("{item}-browser-failure-{seq}.png")))
 }
 
 #[cfg(test)]

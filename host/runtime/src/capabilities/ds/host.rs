@@ -310,7 +310,8 @@ impl Host for ItemState {
         let (ds, permit) = tryds!(self.ds_read("attachment", None, Some(seen.dossier)));
         // Streamed to a fresh spool file (checksum checked by the client as
         // the bytes arrive); the file is never held whole in memory.
-        let dest = BlobEntry::reserve(&self.run.spool, &format!("ds-{}-", seen.dossier));
+        let prefix = format!("ds-{}-", seen.dossier);
+        let dest = BlobEntry::reserve(&permit, &self.run.spool, &prefix);
         let dest = tryds!(dest.map_err(|e| DsError::Unavailable(format!("spool: {e}"))));
         // The client hashes the SHA-256 in the same pass as DS's MD5.
         // An expired URL is refreshed once, by reading the dossier again.
@@ -328,14 +329,15 @@ impl Host for ItemState {
             dossier: seen.dossier,
             champ_id: seen.champ_id.clone(),
         });
-        let entry = BlobEntry::from_hashed(
-            dest,
-            done.size,
-            &done.sha256,
-            &seen.file.filename,
-            &seen.file.content_type,
-            source,
-        );
+        let file = (dest.clone(), &*seen.file.filename, &*seen.file.content_type);
+        let entry = BlobEntry::adopt_hashed(&permit, file, (done.size, &done.sha256), source);
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                return Ok(Err(DsError::Unavailable(format!("spool: {e}"))));
+            }
+        };
         // `ds-error` has no `limit`: a host limit reads as DS's `rejected`,
         // like the DS client's own limits.
         Ok(self

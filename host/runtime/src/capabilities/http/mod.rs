@@ -143,10 +143,12 @@ impl std::fmt::Debug for Caller {
     }
 }
 
-/// The answer to one hop, with the secret values to cut out of it.
+/// The answer to one hop, with the secret values to cut out of it and the
+/// gate's permit for the request (a spooled response is kept under it).
 pub(crate) struct Answer {
     pub response: reqwest::Response,
     pub redactor: Redactor,
+    pub permit: Permit,
 }
 
 impl Caller {
@@ -192,6 +194,7 @@ impl Caller {
         Ok(Answer {
             response,
             redactor: Redactor::new(secrets),
+            permit,
         })
     }
 

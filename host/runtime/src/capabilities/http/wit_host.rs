@@ -81,7 +81,7 @@ async fn send_spooled(
     let (mut answer, url) = follow(caller, request).await?;
     let status = answer.response.status().as_u16();
     let io = |e: std::io::Error| HttpFailure::Unavailable(format!("spool: {e}"));
-    let path = BlobEntry::reserve(spool, "http-").map_err(io)?;
+    let path = BlobEntry::reserve(&answer.permit, spool, "http-").map_err(io)?;
     let written = async {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
         let mut total = 0u64;
@@ -115,14 +115,15 @@ async fn send_spooled(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "response".into());
     let origin = url.origin().ascii_serialization();
-    let blob = BlobEntry::from_file(
-        path,
-        &file_name,
-        &content_type,
-        Provenance::HttpResponse(origin),
-    )
-    .map_err(io)?;
-    Ok((status, blob))
+    let blob = (path.clone(), file_name.as_str(), content_type.as_str());
+    let source = Provenance::HttpResponse(origin);
+    match BlobEntry::adopt(std::slice::from_ref(&answer.permit), blob, source) {
+        Ok(blob) => Ok((status, blob)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(io(e))
+        }
+    }
 }
 
 async fn next_chunk(r: &mut reqwest::Response) -> Result<Option<bytes::Bytes>, HttpFailure> {
