@@ -5,12 +5,17 @@
 //! like: the per-dossier overhead of `pont run` against the same job as a
 //! native program on `pont-ds` and as a Python script; warm start, capability
 //! calls and first compiles; memory per instance, throughput at
-//! `--parallel 1, 4, 16`, and the request rate at DS's real budget. It prints
-//! the results as markdown for BENCHMARKS.md. It asserts nothing: a target
+//! `--parallel 1, 4, 16`, the Python robot beside the Rust one, and the
+//! request rate at DS's real budget. The per-dossier section gives CPU as
+//! well as wall time for each contender, with Pont's per-item profile, and a
+//! run under 20 % injected DS faults shows what retries cost. It prints the
+//! results as markdown for BENCHMARKS.md. It asserts nothing: a target
 //! missed is reported, not failed.
 //!
 //! Usage: `pont-bench [--quick] [--no-rate] [--reps N] [--out FILE]`.
 
+mod cpu;
+mod python;
 mod runs;
 mod sandbox;
 mod suite;
@@ -92,6 +97,17 @@ fn robot_names() -> Vec<String> {
     names
 }
 
+/// The Python interpreter `python3` stands for, resolved once.
+fn python_exe() -> PathBuf {
+    std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("python3"), PathBuf::from)
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -139,7 +155,10 @@ async fn main() -> anyhow::Result<()> {
         native: bin_dir.join("native-job"),
         robot: guests().join("bench_robot.wasm"),
         manifest: root().join("tests/fixtures/bench-robot/pont.toml"),
+        robot_py: root().join("target/guests/foreign/bench-py.wasm"),
+        manifest_py: root().join("tests/fixtures/bench-py/pont.toml"),
         python_job: root().join("benches/python/job.py"),
+        python_exe: python_exe(),
         graphql: root().join("host/ds/graphql/dossier.graphql"),
         work: work.path().to_path_buf(),
         cache: work.path().join("cache"),
@@ -175,10 +194,17 @@ async fn main() -> anyhow::Result<()> {
         "First compile of each robot",
         suite::compile(&guests(), &robot_names()),
     );
+    // Before the per-dossier table: its first compile fills the cache the
+    // table's run of the Python robot starts from.
+    section(
+        &mut report,
+        "Python robot",
+        python::python_robot(&tools, &sb, args.sizes).await,
+    );
     section(
         &mut report,
         "Per-dossier overhead",
-        suite::overhead(&tools, &sb, args.sizes),
+        cpu::overhead(&tools, &sb, args.sizes),
     );
     section(
         &mut report,
@@ -189,6 +215,11 @@ async fn main() -> anyhow::Result<()> {
         &mut report,
         "Throughput",
         suite::throughput(&tools, &sb, args.sizes),
+    );
+    section(
+        &mut report,
+        "Under DS faults",
+        cpu::faults(&tools, &sb, args.sizes).await,
     );
     if args.sizes.rate_requests > 0 {
         section(

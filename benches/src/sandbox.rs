@@ -93,6 +93,11 @@ impl Sandbox {
             .map(drop)
     }
 
+    /// Set the fault dice (`Faults` of the sandbox, as JSON; `{}` clears them).
+    pub async fn faults(&self, faults: Value) -> anyhow::Result<()> {
+        self.post("faults", faults).await.map(drop)
+    }
+
     /// The server-side budget per token.
     pub async fn rate_limit(&self, limit: u32, window_secs: u64) -> anyhow::Result<()> {
         self.post(

@@ -26,7 +26,7 @@ pub struct Sizes {
 /// A report: markdown lines.
 pub type Lines = Vec<String>;
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => f64::NAN,
@@ -35,12 +35,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "**met**" } else { "**not met**" }
 }
 
 /// Totals of the job as printed by the native and Python jobs.
-fn job_totals(v: &Value) -> String {
+pub(crate) fn job_totals(v: &Value) -> String {
     format!(
         "dossiers={} ok={} files={} cents={} rows={} digest_sum={}",
         v["dossiers"], v["ok"], v["files"], v["cents"], v["rows"], v["digest_sum"]
@@ -49,7 +49,7 @@ fn job_totals(v: &Value) -> String {
 }
 
 /// The same totals summed from the notes of a Pont run's items.
-fn pont_totals(summary: &Value) -> String {
+pub(crate) fn pont_totals(summary: &Value) -> String {
     let (mut n, mut ok, mut files, mut cents, mut rows, mut digest) = (0u64, 0, 0, 0i64, 0, 0u64);
     for item in summary["items"].as_array().into_iter().flatten() {
         let reason = item["reason"].as_str().unwrap_or_default();
@@ -63,77 +63,6 @@ fn pont_totals(summary: &Value) -> String {
         digest = digest.wrapping_add(d.unwrap_or(0));
     }
     format!("dossiers={n} ok={ok} files={files} cents={cents} rows={rows} digest_sum={digest:016x}")
-}
-
-/// Per-dossier overhead: Pont, native and Python on the same dossiers,
-/// interleaved, `reps` times each; medians compared.
-pub fn overhead(t: &Tools, sb: &Sandbox, s: Sizes) -> anyhow::Result<Lines> {
-    let (mut pont, mut native, mut python) = (vec![], vec![], vec![]);
-    let mut totals = None;
-    for rep in 0..s.reps {
-        let n = runs::native(t, &sb.ds_url, DEMARCHE)?;
-        let p = runs::python(t, &sb.ds_url, DEMARCHE)?;
-        let job = PontJob::new("check", Queue::Demarche(DEMARCHE));
-        let w = runs::pont(t, &sb.ds_url, &job, &format!("overhead-{rep}"))?;
-        let (tn, tp, tw) = (job_totals(&n.out), job_totals(&p.out), pont_totals(&w.out));
-        if tn != tp || tn != tw {
-            bail!("the three jobs disagree:\n native {tn}\n python {tp}\n pont   {tw}");
-        }
-        eprintln!(
-            "bench: overhead rep {rep}: pont {:.2} s, native {:.2} s, python {:.2} s",
-            w.wall.as_secs_f64(),
-            n.wall.as_secs_f64(),
-            p.wall.as_secs_f64()
-        );
-        totals = Some(tn);
-        pont.push(w.wall.as_secs_f64());
-        native.push(n.wall.as_secs_f64());
-        python.push(p.wall.as_secs_f64());
-    }
-    let (w, n, p) = (median(pont), median(native), median(python));
-    let per = |secs: f64| secs * 1e6 / s.dossiers as f64;
-    Ok(vec![
-        format!(
-            "Job: page through démarche {DEMARCHE}'s {} dossiers (100 a page) and check each one; \
-             median of {} interleaved runs, wall time of the whole process. Same totals in all three: \
-             `{}`.",
-            s.dossiers,
-            s.reps,
-            totals.unwrap_or_default()
-        ),
-        String::new(),
-        "| contender | time | per dossier | ratio to native |".into(),
-        "|---|---|---|---|".into(),
-        format!(
-            "| `pont run` (WASM robot) | {w:.2} s | {:.0} µs | {:.2}× |",
-            per(w),
-            w / n
-        ),
-        format!(
-            "| native Rust on `pont-ds` | {n:.2} s | {:.0} µs | 1.00× |",
-            per(n)
-        ),
-        format!(
-            "| Python 3 + `requests` | {p:.2} s | {:.0} µs | {:.2}× |",
-            per(p),
-            p / n
-        ),
-        String::new(),
-        format!(
-            "- What Pont adds per dossier (Pont − native): {:.0} µs.",
-            per(w - n)
-        ),
-        format!(
-            "- Pont ÷ native = **{:.2}×** (target ≤ 1.10×): {}",
-            w / n,
-            met(w / n <= 1.10)
-        ),
-        format!(
-            "- Python ÷ Pont = **{:.2}×** (target ≥ 5×): {}",
-            p / w,
-            met(p / w >= 5.0)
-        ),
-    ])
 }
 
 /// Warm start to the first capability call, capability call costs, and the
@@ -238,16 +167,19 @@ pub fn compile(dir: &std::path::Path, robots: &[String]) -> anyhow::Result<Lines
     Ok(lines)
 }
 
-/// Peak memory of `pont run` with `p` robots held in a DS call at once.
-fn held(t: &Tools, sb: &Sandbox, p: u16) -> anyhow::Result<f64> {
+/// Peak memory of `pont run` with `p` robots held in a DS call at once (the
+/// Python robot's `check` reads its dossier as the Rust robot's `read` does).
+pub(crate) fn held(t: &Tools, sb: &Sandbox, p: u16, python: bool) -> anyhow::Result<f64> {
     let list = (1..=i64::from(p) * 2)
         .map(|i| DEMARCHE * 100_000 + i)
         .collect();
     let job = PontJob {
         parallel: p,
-        ..PontJob::new("read", Queue::Dossiers(list))
+        python,
+        ..PontJob::new(if python { "check" } else { "read" }, Queue::Dossiers(list))
     };
-    let f = runs::pont(t, &sb.ds_url, &job, &format!("memory-{p}"))?;
+    let tag = format!("memory-{p}{}", if python { "-py" } else { "" });
+    let f = runs::pont(t, &sb.ds_url, &job, &tag)?;
     Ok(f.peak_kib as f64 / 1024.0)
 }
 
@@ -257,7 +189,7 @@ pub async fn memory(t: &Tools, sb: &Sandbox) -> anyhow::Result<Lines> {
     sb.latency(300).await?;
     let measured: anyhow::Result<Vec<(u16, f64)>> = [1u16, 8, 32]
         .into_iter()
-        .map(|p| Ok((p, held(t, sb, p)?)))
+        .map(|p| Ok((p, held(t, sb, p, false)?)))
         .collect();
     sb.latency(0).await?;
     let peaks = measured?;

@@ -15,7 +15,10 @@ pub(crate) const HELP: &str = "Exit codes:
   6  the plugin is not a usable component
   7  the plugin is not trusted: digest differs from the pin, or not signed by a trusted key
   8  `pont audit verify`: the audit file was tampered with, or its seal is
-     missing, garbled or does not match it";
+     missing, garbled or does not match it
+  9  the run was stopped by SIGTERM or SIGINT before its queue was exhausted:
+     the items it ran are settled, the rest wait for the next run
+  130, 143  a second SIGINT or SIGTERM stopped it at once (crash rules apply)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
@@ -28,6 +31,8 @@ pub(crate) enum Exit {
     Plugin = 6,
     Integrity = 7,
     AuditBroken = 8,
+    /// A graceful stop ended the run before its queue was exhausted.
+    Stopped = 9,
 }
 
 impl From<Exit> for ExitCode {

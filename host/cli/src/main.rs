@@ -9,7 +9,10 @@ mod output;
 mod progress;
 mod queue_cmds;
 mod report_cmds;
+mod serve_cmd;
+mod signals;
 mod trust;
+mod user_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +66,21 @@ enum Command {
         /// Dossiers processed at once, each in its own sandbox instance.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
         parallel: u16,
+        /// On SIGTERM or SIGINT, seconds the running dossiers have to finish
+        /// before they are abandoned (a second signal stops at once).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=86400))]
+        grace_secs: u64,
+    },
+    /// Run robots on schedules, with an HTTP API, metrics, webhooks and
+    /// alerts, as the service config says (SIGHUP reloads it).
+    #[command(after_help = exit::HELP)]
+    Serve {
+        /// The service config (TOML).
+        config: PathBuf,
+        /// Only check the service config and every robot config it names:
+        /// one line per problem, exit 4 if there is one.
+        #[arg(long)]
+        check: bool,
     },
     /// List the past runs of a robot config, most recent first.
     Runs {
@@ -137,6 +155,12 @@ enum Command {
         /// Its manifest, if not `pont.toml` beside it.
         #[arg(long)]
         manifest: Option<PathBuf>,
+    },
+    /// The web console's local accounts (argon2-hashed, in a file `pont
+    /// serve` reads at each login).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Check audit logs.
     Audit {
@@ -216,6 +240,33 @@ enum ReviewCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is asked on the terminal (or read as
+    /// one line from stdin when it is not a terminal).
+    Add {
+        /// The accounts file (created with mode 0600).
+        #[arg(long)]
+        accounts: PathBuf,
+        /// The account name (lowercase letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// Set the password of an existing account instead of refusing.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Remove an account (its open sessions end at their next request).
+    Remove {
+        #[arg(long)]
+        accounts: PathBuf,
+        name: String,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        accounts: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Check an audit file's hash chain and hold its end against its seals
     /// (the head `<file>.head` and the journal's copy): exit 0 when intact,
@@ -246,13 +297,19 @@ fn main() -> ExitCode {
             cache_dir,
             allow_unsigned,
             parallel,
+            grace_secs,
         } => {
             let mut opts = pont_runtime::RunOptions::new(config);
             opts.cache_dir = cache_dir;
             opts.allow_unsigned = allow_unsigned;
             opts.parallel = usize::from(parallel);
+            opts.grace = std::time::Duration::from_secs(grace_secs);
             run(opts, json)
         }
+        Command::Serve { config, check } => match check {
+            true => serve_cmd::check(&config),
+            false => serve_cmd::serve(&config),
+        },
         Command::Runs {
             config,
             limit,
@@ -293,6 +350,7 @@ fn main() -> ExitCode {
             manifest,
             output,
         } => grant::grant(&plugin, manifest, output.as_deref()),
+        Command::User { command } => user(command),
         Command::Audit {
             command:
                 AuditCommand::Verify {
@@ -322,20 +380,37 @@ fn runtime() -> Result<tokio::runtime::Runtime, exit::Failure> {
 
 fn run(mut opts: pont_runtime::RunOptions, json: bool) -> Result<Exit, exit::Failure> {
     opts.progress = progress::bar(json);
-    let report = runtime()?
-        .block_on(pont_runtime::run(&opts))
-        .map_err(exit::Failure::from)?;
+    let stop = pont_runtime::CancellationToken::new();
+    opts.stop = Some(stop.clone());
+    let report = runtime()?.block_on(async {
+        signals::watch(stop, opts.grace, "the run")?;
+        pont_runtime::run(&opts).await.map_err(exit::Failure::from)
+    })?;
     drop(opts);
     if json {
         output::print_json(&report)?;
     } else {
         output::print_run(&report);
     }
-    Ok(if report.all_handled() {
+    Ok(if report.stopped() {
+        Exit::Stopped
+    } else if report.all_handled() {
         Exit::Ok
     } else {
         Exit::ItemsFailed
     })
+}
+
+fn user(command: UserCommand) -> Result<Exit, exit::Failure> {
+    match command {
+        UserCommand::Add {
+            accounts,
+            name,
+            replace,
+        } => user_cmds::add(&accounts, &name, replace),
+        UserCommand::Remove { accounts, name } => user_cmds::remove(&accounts, &name),
+        UserCommand::List { accounts } => user_cmds::list(&accounts),
+    }
 }
 
 fn review(command: ReviewCommand) -> Result<Exit, exit::Failure> {
@@ -352,7 +427,7 @@ fn review(command: ReviewCommand) -> Result<Exit, exit::Failure> {
             json,
             allow_unsigned,
         } => {
-            queue_cmds::check_under_review(&config, &dossiers)?;
+            queue_cmds::retry_under_review(&config, &dossiers)?;
             let mut opts = pont_runtime::RunOptions::new(config);
             opts.allow_unsigned = allow_unsigned;
             opts.only = Some(dossiers);

@@ -72,6 +72,19 @@ pub(crate) fn print_run(r: &RunReport) {
         r.items.len(),
         r.duration_ms
     );
+    if r.stopped() {
+        let _ = writeln!(
+            out,
+            "stopped: a signal ended the run early; the dossiers it ran are settled, the next run continues with the rest"
+        );
+    }
+    for (n, status) in &r.abandoned {
+        let _ = writeln!(
+            out,
+            "dossier {n} was still running when the grace period ended: now {}",
+            status.as_str()
+        );
+    }
     if r.waiting_later > 0 {
         let _ = writeln!(
             out,

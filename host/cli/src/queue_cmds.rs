@@ -6,6 +6,7 @@ use std::path::Path;
 
 use pont_policy::{Manifest, RobotConfig};
 use pont_runtime::journal::{Journal, QueueStatus};
+use pont_runtime::review::{Person, ReviewDesk, ReviewError};
 
 use crate::exit::{Exit, Failure};
 use crate::output;
@@ -14,6 +15,33 @@ use crate::output;
 pub(crate) struct Opened {
     pub journal: Journal,
     pub robot: String,
+    pub journal_path: std::path::PathBuf,
+    pub audit_path: std::path::PathBuf,
+}
+
+impl Opened {
+    /// The robot's review desk: the decisions `pont review` and the web
+    /// console share (audited in the robot's audit file).
+    fn desk(&self) -> ReviewDesk {
+        ReviewDesk::new(
+            self.journal.clone(),
+            &self.journal_path,
+            &self.audit_path,
+            &self.robot,
+        )
+    }
+}
+
+/// Who runs the command, for the audit record of a review decision: the
+/// login name the environment gives (the CLI has no accounts of its own).
+fn person_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+fn review_failure(e: ReviewError) -> Failure {
+    Failure::new(Exit::Fatal, e.to_string())
 }
 
 pub(crate) fn open(config: &Path) -> Result<Opened, Failure> {
@@ -36,6 +64,8 @@ pub(crate) fn open(config: &Path) -> Result<Opened, Failure> {
     Ok(Opened {
         journal,
         robot: manifest.name,
+        journal_path: config.paths.journal.clone(),
+        audit_path: config.paths.audit.clone(),
     })
 }
 
@@ -190,29 +220,31 @@ pub(crate) fn review_dismiss(
     reason: &str,
 ) -> Result<Exit, Failure> {
     let o = open(config)?;
+    let name = person_name();
+    let who = Person {
+        name: &name,
+        interface: "cli",
+    };
     for n in numbers {
-        if !o.journal.dismiss(&o.robot, *n, reason).map_err(db)? {
-            return Err(Failure::new(
-                Exit::Fatal,
-                format!("dossier {n} is not in the review queue of {}", o.robot),
-            ));
-        }
+        o.desk().dismiss(who, *n, reason).map_err(review_failure)?;
         println!("dossier {n}: dismissed");
     }
     Ok(Exit::Ok)
 }
 
-/// Check the dossiers are under review before a retry run takes them.
-pub(crate) fn check_under_review(config: &Path, numbers: &[i64]) -> Result<(), Failure> {
+/// Check the dossiers are under review before a retry run takes them
+/// (the run puts them back in the queue), and audit the retry.
+pub(crate) fn retry_under_review(config: &Path, numbers: &[i64]) -> Result<(), Failure> {
     let o = open(config)?;
+    let desk = o.desk();
+    desk.check(numbers).map_err(review_failure)?;
+    let name = person_name();
+    let who = Person {
+        name: &name,
+        interface: "cli",
+    };
     for n in numbers {
-        let entry = o.journal.queue_entry(&o.robot, *n).map_err(db)?;
-        if entry.is_none_or(|e| e.status != QueueStatus::Review) {
-            return Err(Failure::new(
-                Exit::Fatal,
-                format!("dossier {n} is not in the review queue of {}", o.robot),
-            ));
-        }
+        desk.retry(who, *n).map_err(review_failure)?;
     }
     Ok(())
 }

@@ -68,6 +68,8 @@ pub(crate) struct Inner {
     pub(crate) limits: DsLimits,
     /// The dossier page size DS currently answers within its timeout.
     pub(crate) page_size: crate::partial::PageSize,
+    /// Nanoseconds spent waiting before retries (see [`DsClient::retry_wait`]).
+    pub(crate) retry_wait_ns: std::sync::atomic::AtomicU64,
 }
 
 /// An asynchronous DS client. Cheap to clone; clones share the HTTP
@@ -123,6 +125,25 @@ impl DsClient {
     /// The limiter this client draws from.
     pub fn limiter(&self) -> &Arc<RateLimiter> {
         &self.inner.limiter
+    }
+
+    /// Time this client (and its clones) spent waiting before retrying a
+    /// request: the backoff after a 5xx or a dropped connection, and the
+    /// pause a 429 asked for. The runner reports it beside its profile.
+    pub fn retry_wait(&self) -> Duration {
+        Duration::from_nanos(
+            self.inner
+                .retry_wait_ns
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Count `wait` as time spent waiting to retry.
+    pub(crate) fn waited(&self, wait: Duration) {
+        let ns = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+        self.inner
+            .retry_wait_ns
+            .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The bounds this client puts on what DS sends.
@@ -213,6 +234,7 @@ impl DsClientBuilder {
             timeout: self.timeout,
             limits: self.limits,
             page_size: Default::default(),
+            retry_wait_ns: Default::default(),
         };
         Ok(DsClient {
             inner: Arc::new(inner),

@@ -104,7 +104,9 @@ impl DsClient {
                             body.operation_name
                         )));
                     }
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    let wait = self.backoff(attempt);
+                    self.waited(wait);
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -143,7 +145,9 @@ impl DsClient {
                             body.operation_name
                         ))));
                     }
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    let wait = self.backoff(attempt);
+                    self.waited(wait);
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -171,6 +175,7 @@ impl DsClient {
             source,
             "DS rate limit hit (429)"
         );
+        self.waited(wait);
         self.inner.limiter.pause_until(Instant::now() + wait);
         Ok(())
     }

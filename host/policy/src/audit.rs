@@ -51,6 +51,11 @@ pub struct AuditRecord {
     pub reason: Option<String>,
     /// Bytes the call lets out (0 for reads).
     pub bytes: u64,
+    /// The person who took the action (a console account), for records of
+    /// people's actions; absent from the robots' own gate decisions, whose
+    /// lines are therefore byte for byte what they were before the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     /// SHA-256 (hex) of the previous line, or [`GENESIS_HASH`].
     pub prev: String,
 }
@@ -70,6 +75,27 @@ pub(crate) struct NewRecord<'a> {
     pub bytes: u64,
 }
 
+/// An action a person took outside any robot's run (a console login, a
+/// review retry or dismissal), recorded like a gate decision and naming the
+/// person, in the same chain as the robot's decisions.
+#[derive(Debug, Clone)]
+pub struct PersonAction<'a> {
+    /// The account name of the person.
+    pub actor: &'a str,
+    /// Where the person acted (`console`): the record's `run` and `capability`.
+    pub interface: &'static str,
+    /// The robot concerned, or empty for an action on no robot (a login).
+    pub robot: &'a str,
+    /// The dossier acted on, if any.
+    pub item: Option<i64>,
+    /// `login`, `review.retry`, `review.dismiss`, …
+    pub action: &'a str,
+    pub target: String,
+    /// `Deny` for a refused action (a wrong password).
+    pub decision: Decision,
+    pub reason: Option<String>,
+}
+
 /// SHA-256 (hex) of one line as written, without its newline.
 pub fn record_hash(line: &[u8]) -> String {
     hex::encode(Sha256::digest(line))
@@ -82,10 +108,30 @@ pub struct AuditLog {
     file: File,
     last_hash: String,
     seq: u64,
+    /// The file's length after this log's last write or catch-up: another
+    /// length means someone else appended (see [`AuditLog::locked`]).
+    len: u64,
     /// When the file was last synced and sealed (see [`AuditLog::sync_due`]).
     synced_at: Option<std::time::Instant>,
+    /// What this log wrote and synced, and the time it took.
+    stats: AuditStats,
     /// The second copy of the seal, keyed by the file's canonical path.
     seals: Option<(Box<dyn SealStore>, PathBuf)>,
+}
+
+/// Records appended and seals made by one [`AuditLog`], with the wall time
+/// each took (lock, catch-up, hashing, write; sync, head, seal store): the
+/// runner's per-item profile reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditStats {
+    pub records: u64,
+    pub record_ns: u64,
+    pub syncs: u64,
+    pub sync_ns: u64,
+}
+
+fn elapsed_ns(since: std::time::Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A record count and the hash of the record at that count: what was sealed.
@@ -123,12 +169,15 @@ impl AuditLog {
             .open(path)
             .map_err(err)?;
         let (last_hash, seq) = last_record(&mut file).map_err(err)?;
+        let len = file.metadata().map_err(err)?.len();
         Ok(Self {
             path: path.to_owned(),
             file,
             last_hash,
             seq,
+            len,
             synced_at: None,
+            stats: AuditStats::default(),
             seals: None,
         })
     }
@@ -170,6 +219,65 @@ impl AuditLog {
     }
 
     pub(crate) fn append(&mut self, r: NewRecord<'_>) -> std::io::Result<()> {
+        let started = std::time::Instant::now();
+        let out = self.locked(|log| log.write_record(r, None));
+        self.stats.records += 1;
+        self.stats.record_ns += elapsed_ns(started);
+        out
+    }
+
+    /// What this log has written and sealed so far.
+    pub fn stats(&self) -> AuditStats {
+        self.stats
+    }
+
+    /// Append the record of a person's action (see [`PersonAction`]) and
+    /// seal the file at once: a person's actions are few, and each must
+    /// survive a crash of the host right after it.
+    pub fn record_action(&mut self, a: &PersonAction<'_>) -> std::io::Result<()> {
+        let record = NewRecord {
+            run: a.interface,
+            robot: a.robot,
+            plugin: "",
+            item: a.item,
+            capability: a.interface,
+            action: a.action.to_string(),
+            target: a.target.clone(),
+            decision: a.decision,
+            reason: a.reason.clone(),
+            bytes: 0,
+        };
+        self.locked(|log| {
+            log.write_record(record, Some(a.actor))?;
+            log.seal()
+        })
+    }
+
+    /// Run `f` holding the file's lock, after catching up with records
+    /// another appender wrote. Every appender of a file (the run's gate,
+    /// the console, in this process or another) goes through here, so the
+    /// chain stays one chain: `flock` locks are per open file, so two logs
+    /// open on one file in one process exclude each other too.
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> std::io::Result<T>) -> std::io::Result<T> {
+        self.file.lock()?;
+        let out = self.catch_up().and_then(|()| f(self));
+        let unlocked = self.file.unlock();
+        let out = out?;
+        unlocked.map(|()| out)
+    }
+
+    /// Take the last record of the file as ours to chain on when the file
+    /// changed length since this log last wrote it.
+    fn catch_up(&mut self) -> std::io::Result<()> {
+        let len = self.file.metadata()?.len();
+        if len != self.len {
+            (self.last_hash, self.seq) = last_record(&mut self.file)?;
+            self.len = len;
+        }
+        Ok(())
+    }
+
+    fn write_record(&mut self, r: NewRecord<'_>, actor: Option<&str>) -> std::io::Result<()> {
         let record = AuditRecord {
             seq: self.seq + 1,
             ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -184,6 +292,7 @@ impl AuditLog {
             decision: r.decision,
             reason: r.reason.map(|t| clip_owned(t, AUDIT_TEXT_MAX)),
             bytes: r.bytes,
+            actor: actor.map(|a| clip_owned(a.to_string(), AUDIT_TEXT_MAX)),
             prev: self.last_hash.clone(),
         };
         let mut line = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
@@ -193,6 +302,7 @@ impl AuditLog {
         self.file.write_all(&line)?;
         self.last_hash = hash;
         self.seq += 1;
+        self.len += line.len() as u64;
         Ok(())
     }
 
@@ -202,6 +312,16 @@ impl AuditLog {
     /// written first, so a crash in between leaves the store behind the head,
     /// never ahead of it (which verification reads as a rolled-back head).
     pub fn sync(&mut self) -> std::io::Result<()> {
+        let started = std::time::Instant::now();
+        let out = self.locked(Self::seal);
+        self.stats.syncs += 1;
+        self.stats.sync_ns += elapsed_ns(started);
+        out
+    }
+
+    /// [`AuditLog::sync`]'s work, with the file's lock held, so the seal
+    /// written is that of the file's real end, whoever appended last.
+    fn seal(&mut self) -> std::io::Result<()> {
         self.synced_at = Some(std::time::Instant::now());
         self.file.sync_data()?;
         let seal = Seal {

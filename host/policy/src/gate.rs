@@ -373,6 +373,14 @@ impl Gate {
         }
     }
 
+    /// What the run's audit log has written and sealed so far.
+    pub fn audit_stats(&self) -> crate::audit::AuditStats {
+        match self.audit.lock() {
+            Ok(log) => log.stats(),
+            Err(p) => p.into_inner().stats(),
+        }
+    }
+
     /// Flush the audit log to disk (end of the run).
     pub fn sync_audit(&self) -> Result<(), String> {
         match self.audit.lock() {

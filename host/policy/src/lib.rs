@@ -36,8 +36,8 @@ mod standalone;
 mod toml_error;
 
 pub use audit::{
-    AuditLog, AuditRecord, Decision, GENESIS_HASH, Seal, SealStore, head_path, read_records,
-    record_hash,
+    AuditLog, AuditRecord, AuditStats, Decision, GENESIS_HASH, PersonAction, Seal, SealStore,
+    head_path, read_records, record_hash,
 };
 pub use audit_verify::{Break, Intact, SealBook, verify_audit, verify_audit_with};
 pub use budget::{DS_DESTINATION, Egress, LedgerSink, mount_destination};

@@ -16,6 +16,16 @@ pub(crate) fn ds_ledger_name(endpoint: &str) -> String {
     format!("DS {endpoint}")
 }
 
+/// The `[budgets]` key a ledger line counts against: `ds` for DS's line
+/// (named by its endpoint), the line's own name for the others.
+pub fn ledger_budget_key(line: &str) -> &str {
+    if line.starts_with("DS ") {
+        pont_policy::DS_DESTINATION
+    } else {
+        line
+    }
+}
+
 /// The run's ledger lines in the journal, one per destination.
 pub(crate) struct JournalLedger {
     journal: Journal,

@@ -8,22 +8,27 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, params};
 
+mod batch;
 mod episodes;
 mod history;
 mod queue;
 mod schema;
 mod seal;
 mod state_limits;
+mod views;
 
+pub(crate) use batch::MAX_AGE as BATCH_MAX_AGE;
 pub use history::AttemptRow;
+pub(crate) use queue::Settle;
 pub use queue::{Claim, LedgerRow, MutationAt, MutationRecord, QueueEntry, QueueStatus, RunRow};
 pub use seal::{JournalSealBook, JournalSeals};
 pub(crate) use state_limits::{StateBounds, StateError, StateSet};
+pub use views::{EvidenceRow, ItemRow, LogEntry};
 
 /// Handle to the journal, shared by the runner and the capability glue.
 #[derive(Clone, Debug)]
 pub struct Journal {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<batch::Db>>,
 }
 
 /// A finished item, as written to the journal.
@@ -92,14 +97,26 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&conn)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(Mutex::new(batch::Db::new(conn))),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> MutexGuard<'_, batch::Db> {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (statements are atomic), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection for everything but the runner's batched writes: the
+    /// batch (`batch.rs`) is committed first, so this access sees the
+    /// journal as others will, and a write made here (a DS mutation's
+    /// intent, a state write, a seal) is durable, in order, when it returns.
+    fn conn(&self) -> MutexGuard<'_, batch::Db> {
+        let mut db = self.lock();
+        // A failed commit is rolled back and logged: those rows are lost as
+        // in a crash, and this access goes on outside any transaction.
+        let _ = db.commit();
+        db
     }
 
     pub fn start_run(
@@ -124,12 +141,14 @@ impl Journal {
         Ok(())
     }
 
+    /// Keep a log line; it waits in the batch (it is on the host's log too).
     pub fn log(&self, run_id: &str, line: &LogLine) -> rusqlite::Result<()> {
-        self.conn().execute(
+        let db = self.batched()?;
+        db.prepare_cached(
             "INSERT INTO logs (run_id, item, ts, level, message, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![run_id, line.item, now(), line.level, line.message, line.fields],
-        )?;
-        Ok(())
+        )?
+        .execute(params![run_id, line.item, now(), line.level, line.message, line.fields])?;
+        db.done()
     }
 
     pub fn logs(&self, run_id: &str) -> rusqlite::Result<Vec<LogLine>> {

@@ -15,11 +15,15 @@ mod inspect;
 pub mod journal;
 mod limits;
 mod linker;
+pub mod review;
 mod runner;
 mod store;
 mod wasi;
 
+pub use egress::ledger_budget_key;
 pub use engine::{EngineSettings, PontEngine, default_cache_dir};
 pub use error::RuntimeError;
 pub use inspect::{Inspection, InterfaceInfo, ManifestSummary, inspect};
-pub use runner::{ItemReport, Progress, RunOptions, RunReport, run};
+pub use runner::{
+    CancellationToken, DEFAULT_GRACE, ItemReport, Progress, RunOptions, RunReport, new_run_id, run,
+};

@@ -4,28 +4,31 @@
 //! end. A trap, a deadline or a memory cap on one item is a system failure of
 //! that item; the run goes on.
 
+mod commit;
 mod episode;
+mod feed;
 mod item;
 mod prepare;
+mod profile;
 mod queue;
 
 pub(crate) use episode::Effects;
+pub use profile::ProfileReport;
+pub(crate) use profile::{Phase, Profile};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pont_policy::{AuditLog, Gate, RunContext};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::task::JoinSet;
+pub use tokio_util::sync::CancellationToken;
 
 use crate::error::RuntimeError;
 use crate::journal::{Journal, LedgerRow, QueueStatus, RunCounts};
 use crate::store::RunShared;
-
-pub(crate) use prepare::Prepared;
 
 /// Told about the run's progress (the CLI draws a bar with it).
 pub trait Progress: Send + Sync {
@@ -50,7 +53,22 @@ pub struct RunOptions {
     /// Run only these dossiers (a review retry) instead of the queue.
     pub only: Option<Vec<i64>>,
     pub progress: Option<Arc<dyn Progress>>,
+    /// Cancelled to stop the run gracefully (SIGTERM at the CLI, a service
+    /// stopping): no dossier is claimed after it, the running ones finish.
+    pub stop: Option<CancellationToken>,
+    /// How long running items have to finish once the stop is asked; those
+    /// still running then are abandoned to the crash rules (retried when
+    /// `process` is idempotent, otherwise sent to review).
+    pub grace: Duration,
+    /// The run's id, when the caller must know it before the run starts (a
+    /// service answering a trigger); by default a fresh [`new_run_id`].
+    pub run_id: Option<String>,
 }
+
+/// The default grace period of a graceful stop: long enough for an item's
+/// few DS calls and browser steps, and well within systemd's default
+/// `TimeoutStopSec` of 90 s.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +76,7 @@ impl std::fmt::Debug for RunOptions {
             .field("config", &self.config)
             .field("parallel", &self.parallel)
             .field("only", &self.only)
+            .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +90,9 @@ impl RunOptions {
             parallel: 1,
             only: None,
             progress: None,
+            stop: None,
+            grace: DEFAULT_GRACE,
+            run_id: None,
         }
     }
 }
@@ -150,12 +172,25 @@ pub struct RunReport {
     pub audit: PathBuf,
     /// Grants in the config the robot did not request (not given).
     pub unused_grants: Vec<String>,
+    /// `finished`, or `stopped` when a graceful stop ended the run before
+    /// its queue was exhausted (the journal's run status too).
+    pub status: String,
+    /// Dossiers still running when a stop's grace period ran out, and where
+    /// the crash rules put them (retry or review).
+    pub abandoned: Vec<(i64, QueueStatus)>,
+    /// Where the run's time went, per phase of an item (see `profile.rs`).
+    pub profile: ProfileReport,
 }
 
 impl RunReport {
     /// Whether every item was handled (none failed).
     pub fn all_handled(&self) -> bool {
         self.failed == 0
+    }
+
+    /// Whether a graceful stop ended the run early.
+    pub fn stopped(&self) -> bool {
+        self.status == "stopped"
     }
 }
 
@@ -190,7 +225,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
     // even when the head beside the audit file is deleted or rewritten.
     let seals = journal.seal_store(&p.config.paths.journal);
     let audit = AuditLog::open(&p.config.paths.audit)?.with_seal_store(Box::new(seals))?;
-    let run_id = new_run_id();
+    let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
     let unused_grants = p.policy.unused_grants.clone();
     for g in &unused_grants {
         tracing::info!("granted but not requested, so not given: {g}");
@@ -226,13 +261,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         browser: crate::capabilities::browser::BrowserRun::new(spool.path()),
         http: crate::capabilities::http::HttpEgress::new().map_err(RuntimeError::Fatal)?,
         limits: crate::limits::RunLimits::new(p.policy.limits),
+        profile: Profile::default(),
     });
+    let _commits = commit::GroupCommit::spawn(shared.clone());
     let settings: item::Settings = Arc::new(p.config.settings.clone().into_iter().collect());
     let mut source =
         queue::QueueSource::new(shared.clone(), &p.config.queue, opts.only.as_deref())?;
-    let items = feed(&p, &shared, &settings, &mut source, opts).await;
-    let items = match items {
-        Ok(items) => items,
+    let fed = feed::feed(&p, &shared, &settings, &mut source, opts).await;
+    let fed = match fed {
+        Ok(fed) => fed,
         Err(e) => {
             shared.browser.shutdown().await;
             let _ = journal.finish_run(&run_id, "failed", RunCounts::default());
@@ -240,16 +277,36 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
             return Err(e);
         }
     };
-    source.save_cursor()?;
+    let items = fed.items;
+    if fed.fed_all {
+        source.save_cursor()?;
+    }
+    // Items cut by the end of the grace period meet the crash rules now.
+    let abandoned = if fed.cut {
+        journal
+            .recover_interrupted(&robot, p.manifest.idempotent)
+            .map_err(journal_err)?
+    } else {
+        Vec::new()
+    };
     let counts = count(&items);
-    item::run_finish(&p, &shared, &settings, &run_id, counts).await;
+    let cap = fed
+        .stopped_at
+        .map_or(Duration::MAX, |at| opts.grace.saturating_sub(at.elapsed()));
+    item::run_finish(&p, &shared, &settings, &run_id, (counts, cap)).await;
     // No chromedriver or Chromium outlives the run.
     shared.browser.shutdown().await;
+    let status = if fed.stopped_at.is_some() {
+        "stopped"
+    } else {
+        "finished"
+    };
     journal
-        .finish_run(&run_id, "finished", counts)
+        .finish_run(&run_id, status, counts)
         .map_err(journal_err)?;
     shared.gate.sync_audit().map_err(RuntimeError::Fatal)?;
     let ledger = journal.ledger(&run_id).map_err(journal_err)?;
+    let profile = shared.profile.report(&shared);
     Ok(RunReport {
         run_id,
         robot,
@@ -273,57 +330,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         journal: p.config.paths.journal.clone(),
         audit: p.config.paths.audit.clone(),
         unused_grants,
+        status: status.to_string(),
+        abandoned,
+        profile,
     })
-}
-
-/// Pull dossiers from the queue and keep up to `parallel` of them running.
-async fn feed(
-    p: &Arc<Prepared>,
-    shared: &Arc<RunShared>,
-    settings: &item::Settings,
-    source: &mut queue::QueueSource,
-    opts: &RunOptions,
-) -> Result<Vec<ItemReport>, RuntimeError> {
-    let parallel = opts.parallel.max(1);
-    let slots: item::Slots = Arc::new(tokio::sync::Semaphore::new(parallel));
-    let mut running = JoinSet::new();
-    let mut items = Vec::new();
-    let mut collect = |done: Result<Result<ItemReport, RuntimeError>, tokio::task::JoinError>| {
-        let report = done.map_err(|e| RuntimeError::Fatal(format!("item task: {e}")))??;
-        if let Some(progress) = &opts.progress {
-            progress.finished(&report);
-        }
-        items.push(report);
-        Ok::<(), RuntimeError>(())
-    };
-    while let Some(batch) = source.next_batch().await? {
-        if let Some(progress) = &opts.progress {
-            progress.queued(batch.len() as u64);
-        }
-        for queued in batch {
-            // Feed no faster than slots free up (the slot goes with the
-            // item); only items asleep in a backoff or a wait outnumber them.
-            let slot = match queued.wake_at {
-                Some(_) => None,
-                None => Some(item::take_slot(&slots).await?),
-            };
-            while let Some(done) = running.try_join_next() {
-                collect(done)?;
-            }
-            running.spawn(item::run_item(
-                p.clone(),
-                shared.clone(),
-                settings.clone(),
-                (slots.clone(), slot),
-                queued,
-            ));
-        }
-    }
-    while let Some(done) = running.join_next().await {
-        collect(done)?;
-    }
-    items.sort_by_key(|i| i.number);
-    Ok(items)
 }
 
 /// One run at a time per journal: a second `pont run` on the same config
@@ -357,7 +367,9 @@ fn evidence_dir(journal: &Path) -> PathBuf {
     journal.with_file_name(name)
 }
 
-fn new_run_id() -> String {
+/// A run id: its start time (UTC, to the millisecond) and a short tag, so
+/// ids sort by time and two hosts' ids do not collide.
+pub fn new_run_id() -> String {
     let now = chrono::Utc::now();
     let seed = format!(
         "{}-{}",

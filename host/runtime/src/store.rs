@@ -33,6 +33,8 @@ pub(crate) struct RunShared {
     pub http: crate::capabilities::http::HttpEgress,
     /// The run's `[limits]` and what the run has used of them.
     pub limits: crate::limits::RunLimits,
+    /// Where the run's time goes, per phase of an item (`RunReport::profile`).
+    pub profile: crate::runner::Profile,
 }
 
 /// The applications an item touched, for the KPI's tools count: `ds` (the

@@ -239,13 +239,11 @@ impl Journal {
     }
 
     pub fn queue_entry(&self, robot: &str, number: i64) -> rusqlite::Result<Option<QueueEntry>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {ENTRY_COLUMNS} FROM queue WHERE robot = ?1 AND number = ?2"),
-                params![robot, number],
-                entry,
-            )
-            .optional()
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM queue WHERE robot = ?1 AND number = ?2"
+        ))?;
+        st.query_row(params![robot, number], entry).optional()
     }
 
     /// Dossiers in the given statuses, by number.
@@ -269,7 +267,8 @@ impl Journal {
         Ok(out)
     }
 
-    /// Mark the dossier as taken by this run and count the attempt.
+    /// Mark the dossier as taken by this run and count the attempt;
+    /// committed when this returns.
     pub fn claim(
         &self,
         run_id: &str,
@@ -277,28 +276,47 @@ impl Journal {
         number: i64,
         demarche: Option<i64>,
     ) -> rusqlite::Result<Claim> {
-        let conn = self.conn();
-        conn.query_row(
+        self.claim_in_run(run_id, robot, number, (demarche, true))
+    }
+
+    /// [`Journal::claim`] for the runner: a `durable` claim (a
+    /// non-idempotent robot's, before `process` starts) is committed, with
+    /// the batch before it, when this returns; any other waits in the batch
+    /// (see `batch.rs`).
+    pub(crate) fn claim_in_run(
+        &self,
+        run_id: &str,
+        robot: &str,
+        number: i64,
+        (demarche, durable): (Option<i64>, bool),
+    ) -> rusqlite::Result<Claim> {
+        let mut db = self.batched()?;
+        db.take_mutated(number);
+        let claim = db.prepare_cached(
             "INSERT INTO queue (robot, number, demarche, status, attempts, passes, run_id, updated_at)
              VALUES (?1, ?2, ?3, 'running', 1, 1, ?4, ?5)
              ON CONFLICT (robot, number) DO UPDATE SET status = 'running',
                 attempts = attempts + 1, passes = passes + 1, run_id = excluded.run_id,
                 demarche = COALESCE(excluded.demarche, demarche), updated_at = excluded.updated_at
              RETURNING attempts, passes, episode, episode_reason",
-            params![robot, number, demarche, run_id, now()],
-            |r| {
-                Ok(Claim {
-                    attempt: r.get(0)?,
-                    pass: r.get(1)?,
-                    episode: r.get(2)?,
-                    episode_reason: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![robot, number, demarche, run_id, now()], |r| {
+            Ok(Claim {
+                attempt: r.get(0)?,
+                pass: r.get(1)?,
+                episode: r.get(2)?,
+                episode_reason: r.get(3)?,
+            })
+        })?;
+        match durable {
+            true => db.commit()?,
+            false => db.done()?,
+        }
+        Ok(claim)
     }
 
     /// Record an attempt and the dossier's new queue status together, so a
-    /// crash never leaves one without the other.
+    /// crash never leaves one without the other; committed when this returns.
     pub fn settle(
         &self,
         robot: &str,
@@ -306,42 +324,26 @@ impl Journal {
         item: &ItemRecord<'_>,
         tools_used: &str,
     ) -> rusqlite::Result<()> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT OR REPLACE INTO items (run_id, number, episode, attempt, pass, status, outcome, reason, started_at, finished_at, duration_ms, browser_actions, tools, tools_used, wait_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                item.run_id, item.number, item.episode, item.attempt, item.pass, item.status,
-                item.outcome, item.reason, item.started_at, now(), item.duration_ms as i64,
-                item.browser_actions, item.tools, tools_used, item.wait_ms as i64
-            ],
-        )?;
-        if status == QueueStatus::Waiting {
-            // A wait gives the attempt back: the next pass is the same attempt.
-            tx.execute(
-                "UPDATE queue SET status = 'waiting', attempts = MAX(attempts - 1, 0), outcome = ?3, reason = ?4,
-                    wake_at = ?5, waiting_since = COALESCE(waiting_since, ?6), updated_at = ?6
-                 WHERE robot = ?1 AND number = ?2",
-                params![robot, item.number, item.outcome, item.reason, item.wake_at, now()],
-            )?;
-        } else {
-            tx.execute(
-                "UPDATE queue SET status = ?3, outcome = ?4, reason = ?5, updated_at = ?6,
-                    wake_at = NULL, waiting_since = NULL, basis = COALESCE(?7, basis)
-                 WHERE robot = ?1 AND number = ?2",
-                params![
-                    robot,
-                    item.number,
-                    status.as_str(),
-                    item.outcome,
-                    item.reason,
-                    now(),
-                    item.basis
-                ],
-            )?;
+        self.settle_in_run((robot, status), item, tools_used, Settle::Now)
+    }
+
+    /// [`Journal::settle`] for the runner: `when` says whether the outcome
+    /// may wait in the batch (see `batch.rs`).
+    pub(crate) fn settle_in_run(
+        &self,
+        (robot, status): (&str, QueueStatus),
+        item: &ItemRecord<'_>,
+        tools_used: &str,
+        when: Settle,
+    ) -> rusqlite::Result<()> {
+        let mut db = self.batched()?;
+        let mutated = db.take_mutated(item.number);
+        db.atomic(|tx| write_outcome(tx, (robot, status), item, tools_used))?;
+        match when {
+            Settle::Batched => db.done(),
+            Settle::BatchedIfReadOnly if !mutated => db.done(),
+            _ => db.commit(),
         }
-        tx.commit()
     }
 
     /// Put a dossier under review back in the queue, with fresh attempts.
@@ -372,7 +374,9 @@ impl Journal {
         operation: &str,
         bytes: u64,
     ) -> rusqlite::Result<i64> {
-        let conn = self.conn();
+        let mut conn = self.conn();
+        // Its outcome is not read-only, whatever the robot declares.
+        conn.note_mutation(at.number);
         conn.execute(
             "INSERT INTO mutations (run_id, robot, number, episode, attempt, operation, bytes, status, intent_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8)",
@@ -518,4 +522,63 @@ impl Journal {
         })?;
         rows.collect()
     }
+}
+
+/// When an outcome must be durable. One left in the batch is lost by a
+/// crash before the batch commits: the item is then found `running` at the
+/// next start and handled by the crash rules (retried when `process` is
+/// idempotent, sent to review otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Before `settle` returns.
+    Now,
+    /// With the batch: the robot is idempotent, so redoing the item is safe.
+    Batched,
+    /// With the batch when the item journaled no DS mutation since its claim
+    /// (the runner also checks it reached nothing but DS): losing it sends to
+    /// review an item that changed nothing. Now otherwise.
+    BatchedIfReadOnly,
+}
+
+/// The attempt's row and the dossier's queue row, in the caller's transaction.
+fn write_outcome(
+    tx: &rusqlite::Connection,
+    (robot, status): (&str, QueueStatus),
+    item: &ItemRecord<'_>,
+    tools_used: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO items (run_id, number, episode, attempt, pass, status, outcome, reason, started_at, finished_at, duration_ms, browser_actions, tools, tools_used, wait_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        item.run_id, item.number, item.episode, item.attempt, item.pass, item.status,
+        item.outcome, item.reason, item.started_at, now(), item.duration_ms as i64,
+        item.browser_actions, item.tools, tools_used, item.wait_ms as i64
+    ])?;
+    if status == QueueStatus::Waiting {
+        // A wait gives the attempt back: the next pass is the same attempt.
+        tx.prepare_cached(
+            "UPDATE queue SET status = 'waiting', attempts = MAX(attempts - 1, 0), outcome = ?3, reason = ?4,
+                wake_at = ?5, waiting_since = COALESCE(waiting_since, ?6), updated_at = ?6
+             WHERE robot = ?1 AND number = ?2",
+        )?
+        .execute(params![robot, item.number, item.outcome, item.reason, item.wake_at, now()])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE queue SET status = ?3, outcome = ?4, reason = ?5, updated_at = ?6,
+                wake_at = NULL, waiting_since = NULL, basis = COALESCE(?7, basis)
+             WHERE robot = ?1 AND number = ?2",
+        )?
+        .execute(params![
+            robot,
+            item.number,
+            status.as_str(),
+            item.outcome,
+            item.reason,
+            now(),
+            item.basis
+        ])?;
+    }
+    Ok(())
 }

@@ -6,27 +6,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pont_policy::Limits;
+use tokio_util::sync::CancellationToken;
 use wasmtime::Store;
 
 use super::episode::Basis;
 use super::prepare::Prepared;
 use super::{ItemReport, QueuedItem};
+use super::{Phase, Profile};
 use crate::bindings::Robot;
 use crate::bindings::RobotPre;
 use crate::bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary};
 use crate::engine::{EPOCH_TICK, one_line};
 use crate::error::RuntimeError;
-use crate::journal::{Claim, ItemRecord, QueueStatus, RunCounts, now};
+use crate::journal::{Claim, ItemRecord, QueueStatus, RunCounts, Settle, now};
 use crate::limits::ItemLimiter;
 use crate::store::{ItemState, RunShared};
 use crate::wasi::{self, OutputSink};
 
 /// Extra time past the item deadline before the host abandons a host call.
 const HOST_CALL_GRACE: Duration = Duration::from_secs(1);
-
-/// Group commit of the audit log: at most one sync per this interval while
-/// items run (the run's end always syncs).
-const AUDIT_SYNC_EVERY: Duration = Duration::from_millis(100);
 
 /// Longest wait between two attempts, whatever the backoff says.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -99,23 +97,36 @@ enum Next {
 /// Run an item until it has a final outcome for this run: system failures
 /// are retried with exponential backoff up to the configured attempts, then
 /// handed to a person; a wait that ends soon enough is served by this run.
-/// Every pass is claimed and settled in the journal.
+/// Every pass is claimed and settled in the journal. Once `stop` is
+/// cancelled no new pass starts: the item ends with its last settled pass
+/// (a retry or a wait left to the next run), or with nothing if it had none.
 pub(super) async fn run_item(
     p: Arc<Prepared>,
     shared: Arc<RunShared>,
     settings: Settings,
     (slots, mut first): (Slots, Option<tokio::sync::OwnedSemaphorePermit>),
-    mut queued: QueuedItem,
-) -> Result<ItemReport, RuntimeError> {
+    (mut queued, stop): (QueuedItem, CancellationToken),
+) -> Result<Option<ItemReport>, RuntimeError> {
     if let Some(wake) = queued.wake_at {
-        sleep_until(wake).await;
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(None),
+            () = sleep_until(wake) => {}
+        }
     }
     let mut fresh = queued.dossier.is_some();
+    let mut last = None;
     loop {
         let slot = match first.take() {
             Some(slot) => slot,
-            None => take_slot(&slots).await?,
+            None => tokio::select! {
+                biased;
+                _ = stop.cancelled() => return Ok(last),
+                slot = take_slot(&slots) => slot?,
+            },
         };
+        if stop.is_cancelled() {
+            return Ok(last);
+        }
         if !fresh && queued.review.is_none() {
             queued.dossier = reread(&shared, &queued).await;
             queued.review = queued
@@ -126,9 +137,12 @@ pub(super) async fn run_item(
         fresh = false;
         let report = attempt_and_settle(&p, &shared, &settings, &queued).await?;
         drop(slot);
-        match next(&p, &report) {
-            Next::Finished => return Ok(report),
-            Next::Again(after) => tokio::time::sleep(after).await,
+        let Next::Again(after) = next(&p, &report) else {
+            return Ok(Some(report));
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(Some(report)),
+            () = backoff_sleep(&shared, &report, after) => last = Some(report),
         }
     }
 }
@@ -142,13 +156,21 @@ async fn attempt_and_settle(
 ) -> Result<ItemReport, RuntimeError> {
     let journal = &shared.journal;
     let fatal = |e: rusqlite::Error| RuntimeError::Fatal(format!("journal: {e}"));
-    let claim = journal
-        .claim(
-            &shared.run_id,
-            &shared.robot,
-            queued.number,
-            queued.demarche,
-        )
+    let claim = shared
+        .profile
+        .time(Phase::Claim, || {
+            // Every claim is durable before `process`: a non-idempotent
+            // robot's so that a crash sends the item to review, an idempotent
+            // one's so that a dossier which itself kills the host still uses
+            // up its attempts and reaches review instead of crashing every
+            // later run (a batched claim lost in the crash would not count).
+            journal.claim_in_run(
+                &shared.run_id,
+                &shared.robot,
+                queued.number,
+                (queued.demarche, true),
+            )
+        })
         .map_err(fatal)?;
     let started_at = now();
     let mut report = run_attempt(p, shared, settings, queued, &claim).await;
@@ -180,10 +202,37 @@ async fn attempt_and_settle(
             .as_deref()
             .filter(|_| report.queue.is_settled()),
     };
-    journal
-        .settle(&shared.robot, report.queue, &record, &report.tools_used)
+    shared
+        .profile
+        .time(Phase::Settle, || {
+            let when = settle_when(p, &report);
+            journal.settle_in_run(
+                (&shared.robot, report.queue),
+                &record,
+                &report.tools_used,
+                when,
+            )
+        })
         .map_err(fatal)?;
     Ok(report)
+}
+
+/// How soon an outcome must be durable. A lost one (a crash before the
+/// journal's batch commits) leaves the item `running`: an idempotent robot's
+/// is then retried, which its declaration makes safe; a non-idempotent
+/// robot's goes to review, which costs a person nothing to check when the
+/// item reached nothing but DS and mutated nothing there (the journal knows
+/// its mutation intents). Any other outcome is committed at once.
+fn settle_when(p: &Prepared, report: &ItemReport) -> Settle {
+    let only_ds = report
+        .tools_used
+        .split(',')
+        .all(|t| t.is_empty() || t == "ds");
+    match (p.manifest.idempotent, only_ds) {
+        (true, _) => Settle::Batched,
+        (false, true) => Settle::BatchedIfReadOnly,
+        (false, false) => Settle::Now,
+    }
 }
 
 /// After a settled attempt: stop, retry after the backoff, or sleep through
@@ -206,6 +255,15 @@ fn next(p: &Prepared, report: &ItemReport) -> Next {
             Next::Again(Duration::from_millis(report.wait_ms))
         }
         _ => Next::Finished,
+    }
+}
+
+/// Sleep before the item's next pass; a retry's backoff counts in the profile.
+async fn backoff_sleep(shared: &RunShared, report: &ItemReport, after: Duration) {
+    let started = Instant::now();
+    tokio::time::sleep(after).await;
+    if report.queue == QueueStatus::Retry {
+        shared.profile.add(Phase::Backoff, started.elapsed());
     }
 }
 
@@ -327,7 +385,10 @@ async fn attempt_in_span(
     }
     let started = Instant::now();
     let limits = p.policy.limits;
-    let mut store = new_store(p, shared, Some(number), (attempt, claim.episode), &limits);
+    let mut store = shared.profile.time(Phase::Store, || {
+        new_store(p, shared, Some(number), (attempt, claim.episode), &limits)
+    });
+    let lifted = Instant::now();
     let dossier = queued.dossier.as_ref().map(|d| {
         if let Some(ds) = &shared.ds {
             ds.remember_dossier(d);
@@ -336,6 +397,7 @@ async fn attempt_in_span(
         store.data().tools.insert("ds");
         crate::capabilities::ds::to_wit_dossier(d, &mut store.data_mut().ds_files)
     });
+    shared.profile.add(Phase::Lift, lifted.elapsed());
     let item = Item {
         number,
         demarche: queued.demarche,
@@ -345,9 +407,10 @@ async fn attempt_in_span(
         dossier,
     };
     let deadline = Duration::from_secs(u64::from(limits.item_timeout_secs)) + HOST_CALL_GRACE;
-    let result =
-        tokio::time::timeout(deadline, call_process(&p.pre, &mut store, settings, &item)).await;
+    let call = call_process(&p.pre, &mut store, settings, &item, &shared.profile);
+    let result = tokio::time::timeout(deadline, call).await;
     let mut wait_ms = 0;
+    let logged = Instant::now();
     forward_output(&store);
     let (outcome, reason) = match result {
         Err(_) => (
@@ -378,9 +441,7 @@ async fn attempt_in_span(
     } else {
         tracing::info!(outcome, "dossier {number}: {reason}");
     }
-    if let Err(e) = shared.gate.sync_audit_due(AUDIT_SYNC_EVERY) {
-        tracing::warn!("cannot sync the audit log: {e}");
-    }
+    shared.profile.add(Phase::Log, logged.elapsed());
     let tools_used = store.data().tools.joined();
     ItemReport {
         browser_actions: store.data().browser_actions,
@@ -447,9 +508,18 @@ async fn call_process(
     store: &mut Store<ItemState>,
     settings: &[(String, String)],
     item: &Item,
+    profile: &Profile,
 ) -> wasmtime::Result<Result<Outcome, Failure>> {
-    match instantiate(pre, store, settings).await? {
-        Ok(robot) => robot.call_process(&mut *store, item).await,
+    let started = Instant::now();
+    let robot = instantiate(pre, store, settings).await;
+    profile.add(Phase::Instantiate, started.elapsed());
+    match robot? {
+        Ok(robot) => {
+            let started = Instant::now();
+            let outcome = robot.call_process(&mut *store, item).await;
+            profile.add(Phase::Process, started.elapsed());
+            outcome
+        }
         Err(msg) => Ok(Err(Failure::System(format!("init failed: {msg}")))),
     }
 }
@@ -516,7 +586,7 @@ pub(super) async fn run_finish(
     shared: &Arc<RunShared>,
     settings: &[(String, String)],
     run_id: &str,
-    c: RunCounts,
+    (c, cap): (RunCounts, Duration),
 ) {
     let limits = p.policy.limits;
     let mut store = new_store(p, shared, None, (1, 1), &limits);
@@ -535,7 +605,7 @@ pub(super) async fn run_finish(
         }
     };
     let deadline = Duration::from_secs(u64::from(limits.item_timeout_secs)) + HOST_CALL_GRACE;
-    let result = tokio::time::timeout(deadline, call).await;
+    let result = tokio::time::timeout(deadline.min(cap), call).await;
     forward_output(&store);
     match result {
         Ok(Ok(Ok(()))) => {}

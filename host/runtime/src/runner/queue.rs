@@ -34,6 +34,70 @@ struct DemarcheListing {
     finished: bool,
     /// The newest `dateDerniereModification` seen: the next cursor.
     newest: Option<String>,
+    /// The next page, asked for while the items of the last one run.
+    ahead: Option<Ahead>,
+}
+
+type PageResult = Result<pont_ds::Page<Dossier>, RuntimeError>;
+
+/// A page fetched ahead: DS's answer time then overlaps the robot's work on
+/// the page before instead of adding to it. Nothing is claimed from a page
+/// until the runner takes it, so one dropped unused (a stop, a full batch)
+/// costs only its request, which is abandoned.
+struct Ahead(tokio::task::JoinHandle<PageResult>);
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One page of the listing, the gate deciding (and auditing) the read.
+async fn fetch_page(
+    shared: Arc<RunShared>,
+    ds: Arc<DsBackend>,
+    (demarche, filter, after): (i64, DossierFilter, Option<String>),
+) -> PageResult {
+    let action = Action::DsRead {
+        what: "queue",
+        demarche: Some(demarche),
+        dossier: None,
+    };
+    let permit = (shared.gate)
+        .authorize(None, &action)
+        .map_err(|d| RuntimeError::Fatal(format!("queue: {}", d.reason)))?;
+    ds.client()
+        .dossiers(&permit, demarche, &filter, after.as_deref())
+        .await
+        .map_err(|e| RuntimeError::Fatal(format!("listing démarche {demarche}: {e}")))
+}
+
+impl DemarcheListing {
+    fn request(&self) -> (i64, DossierFilter, Option<String>) {
+        let filter = DossierFilter {
+            state: (self.states.len() == 1).then(|| self.states[0]),
+            updated_since: self.updated_since.clone(),
+            first: Some(PAGE_SIZE),
+            ..DossierFilter::default()
+        };
+        (self.demarche, filter, self.after.clone())
+    }
+
+    /// Start fetching the page after the last one taken.
+    fn ask(&mut self, shared: &Arc<RunShared>, ds: &Arc<DsBackend>) {
+        let fetch = fetch_page(shared.clone(), ds.clone(), self.request());
+        self.ahead = Some(Ahead(tokio::spawn(fetch)));
+    }
+
+    /// The next page: the one fetched ahead, or fetched now.
+    async fn take(&mut self, shared: &Arc<RunShared>, ds: &Arc<DsBackend>) -> PageResult {
+        match self.ahead.take() {
+            Some(mut ahead) => (&mut ahead.0)
+                .await
+                .map_err(|e| RuntimeError::Fatal(format!("listing task: {e}")))?,
+            None => fetch_page(shared.clone(), ds.clone(), self.request()).await,
+        }
+    }
 }
 
 /// Whether a dossier is fed in this run, and when (`Some`: a wait that ends
@@ -124,6 +188,7 @@ impl QueueSource {
                 after: None,
                 finished: false,
                 newest: None,
+                ahead: None,
             }),
             (None, None) => Listing::Explicit(config.dossiers.iter().copied().collect()),
         };
@@ -251,7 +316,11 @@ impl QueueSource {
                 Ok((!out.is_empty()).then_some(out))
             }
             Listing::Demarche(mut listing) => {
-                let out = self.next_page(&mut listing).await?;
+                let started = std::time::Instant::now();
+                let out = self.next_page(&mut listing).await;
+                let took = started.elapsed();
+                self.shared.profile.add(super::Phase::Listing, took);
+                let out = out?;
                 if listing.finished {
                     if self.room() {
                         self.complete_cursor =
@@ -270,32 +339,13 @@ impl QueueSource {
         l: &mut DemarcheListing,
     ) -> Result<Vec<QueuedItem>, RuntimeError> {
         let ds = self.ds()?;
-        let permit = self
-            .shared
-            .gate
-            .authorize(
-                None,
-                &Action::DsRead {
-                    what: "queue",
-                    demarche: Some(l.demarche),
-                    dossier: None,
-                },
-            )
-            .map_err(|d| RuntimeError::Fatal(format!("queue: {}", d.reason)))?;
-        let filter = DossierFilter {
-            state: (l.states.len() == 1).then(|| l.states[0]),
-            updated_since: l.updated_since.clone(),
-            first: Some(PAGE_SIZE),
-            ..DossierFilter::default()
-        };
-        let page = ds
-            .client()
-            .dossiers(&permit, l.demarche, &filter, l.after.as_deref())
-            .await
-            .map_err(|e| RuntimeError::Fatal(format!("listing démarche {}: {e}", l.demarche)))?;
+        let page = l.take(&self.shared, &ds).await?;
         l.finished = !page.has_next_page;
         if page.end_cursor.is_some() {
             l.after = page.end_cursor.clone();
+        }
+        if !l.finished && self.room() {
+            l.ask(&self.shared, &ds);
         }
         let mut out = Vec::new();
         // A dossier DS sent with an error is its own item, for a person.
