@@ -12,7 +12,11 @@
 //! results as markdown for BENCHMARKS.md. It asserts nothing: a target
 //! missed is reported, not failed.
 //!
-//! Usage: `pont-bench [--quick] [--no-rate] [--reps N] [--out FILE]`.
+//! Usage: `pont-bench [--quick] [--no-rate] [--reps N] [--only SECTIONS] [--out FILE]`;
+//! `--only faults,overhead` runs just those sections (after one warm-up run
+//! that fills the compiled-component cache the start-up section would fill):
+//! `startup`, `compile`, `python`, `overhead`, `memory`, `throughput`,
+//! `faults`, `rate`.
 
 mod cpu;
 mod python;
@@ -29,6 +33,40 @@ use crate::suite::Sizes;
 struct Args {
     sizes: Sizes,
     out: Option<PathBuf>,
+    /// The sections to run (`--only`); `None` runs them all.
+    only: Option<Vec<String>>,
+}
+
+/// The sections `--only` may name, in the order they run.
+const SECTIONS: [&str; 8] = [
+    "startup",
+    "compile",
+    "python",
+    "overhead",
+    "memory",
+    "throughput",
+    "faults",
+    "rate",
+];
+
+impl Args {
+    fn wants(&self, section: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|s| s == section))
+    }
+}
+
+fn parse_only(list: Option<&String>) -> anyhow::Result<Vec<String>> {
+    let list = list.context("--only needs a comma-separated list of sections")?;
+    let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+    if let Some(bad) = names.iter().find(|n| !SECTIONS.contains(&n.as_str())) {
+        bail!(
+            "--only: no section {bad:?}; the sections are {}",
+            SECTIONS.join(", ")
+        );
+    }
+    Ok(names)
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -41,6 +79,7 @@ fn parse_args() -> anyhow::Result<Args> {
         rate_requests: 801,
     };
     let mut out = None;
+    let mut only = None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -63,12 +102,14 @@ fn parse_args() -> anyhow::Result<Args> {
                     .context("--reps needs a positive number")?
             }
             "--out" => out = Some(PathBuf::from(it.next().context("--out needs a file")?)),
+            "--only" => only = Some(parse_only(it.next())?),
             other => bail!(
-                "unknown argument {other}; usage: pont-bench [--quick] [--no-rate] [--reps N] [--out FILE]"
+                "unknown argument {other}; usage: pont-bench [--quick] [--no-rate] [--reps N] \
+                 [--only SECTIONS] [--out FILE]"
             ),
         }
     }
-    Ok(Args { sizes, out })
+    Ok(Args { sizes, out, only })
 }
 
 /// The repository root (this crate is `benches/`).
@@ -184,44 +225,60 @@ async fn main() -> anyhow::Result<()> {
     ];
     // Start-up first: its first run also fills the compiled-component cache
     // that every later `pont run` starts from.
-    section(
-        &mut report,
-        "Start-up and calls",
-        suite::startup(&tools, &sb, args.sizes),
-    );
-    section(
-        &mut report,
-        "First compile of each robot",
-        suite::compile(&guests(), &robot_names()),
-    );
+    if args.wants("startup") {
+        section(
+            &mut report,
+            "Start-up and calls",
+            suite::startup(&tools, &sb, args.sizes),
+        );
+    } else {
+        suite::warm_up(&tools, &sb)?;
+    }
+    if args.wants("compile") {
+        section(
+            &mut report,
+            "First compile of each robot",
+            suite::compile(&guests(), &robot_names()),
+        );
+    }
     // Before the per-dossier table: its first compile fills the cache the
     // table's run of the Python robot starts from.
-    section(
-        &mut report,
-        "Python robot",
-        python::python_robot(&tools, &sb, args.sizes).await,
-    );
-    section(
-        &mut report,
-        "Per-dossier overhead",
-        cpu::overhead(&tools, &sb, args.sizes),
-    );
-    section(
-        &mut report,
-        "Memory per instance",
-        suite::memory(&tools, &sb).await,
-    );
-    section(
-        &mut report,
-        "Throughput",
-        suite::throughput(&tools, &sb, args.sizes),
-    );
-    section(
-        &mut report,
-        "Under DS faults",
-        cpu::faults(&tools, &sb, args.sizes).await,
-    );
-    if args.sizes.rate_requests > 0 {
+    if args.wants("python") {
+        section(
+            &mut report,
+            "Python robot",
+            python::python_robot(&tools, &sb, args.sizes).await,
+        );
+    }
+    if args.wants("overhead") {
+        section(
+            &mut report,
+            "Per-dossier overhead",
+            cpu::overhead(&tools, &sb, args.sizes),
+        );
+    }
+    if args.wants("memory") {
+        section(
+            &mut report,
+            "Memory per instance",
+            suite::memory(&tools, &sb).await,
+        );
+    }
+    if args.wants("throughput") {
+        section(
+            &mut report,
+            "Throughput",
+            suite::throughput(&tools, &sb, args.sizes),
+        );
+    }
+    if args.wants("faults") {
+        section(
+            &mut report,
+            "Under DS faults",
+            cpu::faults(&tools, &sb, args.sizes).await,
+        );
+    }
+    if args.sizes.rate_requests > 0 && args.wants("rate") {
         section(
             &mut report,
             "At DS's real rate limit",

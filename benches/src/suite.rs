@@ -136,6 +136,16 @@ pub fn startup(t: &Tools, sb: &Sandbox, s: Sizes) -> anyhow::Result<Lines> {
     ])
 }
 
+/// One unmeasured one-dossier run, to fill the compiled-component cache
+/// when the start-up section (whose first run does it) is skipped.
+pub fn warm_up(t: &Tools, sb: &Sandbox) -> anyhow::Result<()> {
+    let job = PontJob {
+        requests_per_minute: None,
+        ..PontJob::new("noop", Queue::Dossiers(vec![1]))
+    };
+    runs::pont(t, &sb.ds_url, &job, "warm-up").map(drop)
+}
+
 /// First compile of each robot component found in `dir`.
 pub fn compile(dir: &std::path::Path, robots: &[String]) -> anyhow::Result<Lines> {
     let engine = PontEngine::new(EngineSettings {

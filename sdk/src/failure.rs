@@ -21,7 +21,9 @@ use crate::bindings::pont::robot::ds::DsError;
 /// any other error is DS refusing this call for this dossier (a transition
 /// its state does not allow, an annotation the démarche lacks, a grant the
 /// operator did not give), which a retry would meet again: a business
-/// failure, for a person to look at.
+/// failure, for a person to look at. (A call held for an agent,
+/// `PendingApproval`, maps to a business failure too, but the host keeps the
+/// item waiting for the decision anyway; [`crate::decided`] tells it apart.)
 pub fn ds_failure(step: impl Display) -> impl Fn(DsError) -> Failure {
     move |e| {
         let message = format!("{step}: {e:?}");

@@ -79,6 +79,7 @@ pub mod bindings {
     });
 }
 
+mod approval;
 mod dossier;
 mod ensure;
 mod failure;
@@ -86,6 +87,7 @@ mod robot;
 mod settings;
 mod wait;
 
+pub use approval::{Decided, decided};
 pub use bindings::pont::robot::runner::{Failure, Item, Outcome, RunSummary, Wait};
 pub use bindings::pont::robot::types::{Blob, BlobInfo, Error, Provenance};
 pub use dossier::{now, today};

@@ -6,7 +6,12 @@
 //!   then dropped, which returns the pool slot;
 //! - `instance/create+init`: the same, plus the robot's `init` call;
 //! - `call/noop`: one no-op capability call from the guest (`state.get("")`,
-//!   answered without work), timed across the guest's loop.
+//!   answered without work), timed across the guest's loop;
+//! - `audit/record-locked` and `audit/record-held`: one gate decision and
+//!   its hash-chained audit record, the file's lock taken per record (a log
+//!   of a tool, a person's) or held between seals (a run's; both logs are
+//!   sealed every 10,000 records here, so the seals' syncs weigh little);
+//!   the difference is what holding the lock saves per record.
 //!
 //! The runtime's linker and Store data are private to the crate, so this
 //! links a no-op `state` host into a Store of its own (with a WASI context,
@@ -166,6 +171,48 @@ fn benches(c: &mut Criterion) {
             })
         })
     });
+    g.finish();
+    audit(c);
+}
+
+/// A gate decision with its audit record, as the gate makes for each
+/// capability call, on a log that holds its lock or not.
+fn audit(c: &mut Criterion) {
+    use pont_policy::{Action, AuditLog, DsAction, EffectivePolicy, Gate, RunContext};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let gate = |name: &str, hold: bool| {
+        let log = AuditLog::open(&dir.path().join(name)).expect("audit log");
+        let log = if hold { log.hold_between_seals() } else { log };
+        let ctx = RunContext {
+            run_id: "micro".into(),
+            robot: "bench-robot".into(),
+            plugin_digest: "00".repeat(32),
+        };
+        Gate::new(
+            EffectivePolicy::ds_only("bench-robot", &[101], &[DsAction::Read]),
+            ctx,
+            log,
+        )
+    };
+    let read = Action::DsRead {
+        what: "dossier",
+        demarche: Some(101),
+        dossier: Some(10_100_001),
+    };
+    let mut g = c.benchmark_group("audit");
+    for (name, hold) in [("record-locked", false), ("record-held", true)] {
+        let gate = gate(&format!("{name}.jsonl"), hold);
+        let mut n = 0u64;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                n += 1;
+                if n.is_multiple_of(10_000) {
+                    gate.sync_audit().expect("seal");
+                }
+                black_box(gate.authorize(Some(10_100_001), &read)).expect("allowed");
+            })
+        });
+    }
     g.finish();
 }
 

@@ -1,6 +1,7 @@
 //! `pont`: run, inspect and (later) sign, audit and report Pont robots.
 //! A thin layer: every command calls `pont-runtime` or `pont-policy`.
 
+mod approval_cmds;
 mod audit_cmd;
 mod compile_cmd;
 mod exit;
@@ -237,6 +238,42 @@ enum ReviewCommand {
         #[arg(long, default_value = "dismissed by an operator")]
         reason: String,
     },
+    /// DS decisions the robot proposed ([approval] required), pending ones.
+    Proposals {
+        config: PathBuf,
+        /// Every proposal, decided ones included.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve proposals: the host sends exactly what the robot proposed.
+    Approve {
+        config: PathBuf,
+        #[arg(required = true)]
+        proposals: Vec<i64>,
+        /// Send as this DS instructeur (e-mail) instead of the robot's.
+        #[arg(long)]
+        instructeur: Option<String>,
+    },
+    /// Reject proposals, saying why: nothing is sent.
+    Reject {
+        config: PathBuf,
+        #[arg(required = true)]
+        proposals: Vec<i64>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve one proposal with your own motivation: the decision is yours.
+    Modify {
+        config: PathBuf,
+        proposal: i64,
+        #[arg(long)]
+        motivation: String,
+        /// Send as this DS instructeur (e-mail) instead of the robot's.
+        #[arg(long)]
+        instructeur: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +289,11 @@ enum UserCommand {
         /// Set the password of an existing account instead of refusing.
         #[arg(long)]
         replace: bool,
+        /// The e-mail of the agent's DS instructeur account: decisions the
+        /// agent approves are sent as this instructeur (kept on --replace
+        /// when not given).
+        #[arg(long)]
+        instructeur: Option<String>,
     },
     /// Remove an account (its open sessions end at their next request).
     Remove {
@@ -407,7 +449,8 @@ fn user(command: UserCommand) -> Result<Exit, exit::Failure> {
             accounts,
             name,
             replace,
-        } => user_cmds::add(&accounts, &name, replace),
+            instructeur,
+        } => user_cmds::add(&accounts, &name, replace, instructeur.as_deref()),
         UserCommand::Remove { accounts, name } => user_cmds::remove(&accounts, &name),
         UserCommand::List { accounts } => user_cmds::list(&accounts),
     }
@@ -438,6 +481,36 @@ fn review(command: ReviewCommand) -> Result<Exit, exit::Failure> {
             dossiers,
             reason,
         } => queue_cmds::review_dismiss(&config, &dossiers, &reason),
+        ReviewCommand::Proposals { config, all, json } => approval_cmds::list(&config, all, json),
+        ReviewCommand::Approve {
+            config,
+            proposals,
+            instructeur,
+        } => approval_cmds::decide(
+            &config,
+            &proposals,
+            &pont_runtime::approval::Verdict::Approve,
+            instructeur.as_deref(),
+        ),
+        ReviewCommand::Reject {
+            config,
+            proposals,
+            reason,
+        } => approval_cmds::decide(
+            &config,
+            &proposals,
+            &pont_runtime::approval::Verdict::Reject { reason },
+            None,
+        ),
+        ReviewCommand::Modify {
+            config,
+            proposal,
+            motivation,
+            instructeur,
+        } => {
+            let verdict = pont_runtime::approval::Verdict::Modify { motivation };
+            approval_cmds::decide(&config, &[proposal], &verdict, instructeur.as_deref())
+        }
     }
 }
 

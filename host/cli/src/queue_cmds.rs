@@ -34,7 +34,7 @@ impl Opened {
 
 /// Who runs the command, for the audit record of a review decision: the
 /// login name the environment gives (the CLI has no accounts of its own).
-fn person_name() -> String {
+pub(crate) fn person_name() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".to_string())

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::ValueEnum;
 use pont_policy::RobotConfig;
+use pont_report::approvals::{ApprovalRow, ProposalMeasure};
 use pont_report::kpi::{self, ItemMeasure, Outcome, RobotPeriod};
 use pont_runtime::journal::AttemptRow;
 
@@ -104,6 +105,36 @@ fn period(
     })
 }
 
+/// Each robot's four-eyes figures: the proposals made in the period.
+fn approval_rows(
+    configs: &[PathBuf],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<ApprovalRow>, Failure> {
+    let parse = |t: &str| DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc());
+    let mut rows = Vec::new();
+    for config in configs {
+        let o = queue_cmds::open(config)?;
+        let list = o
+            .journal
+            .proposals(&o.robot, None, true, u32::MAX)
+            .map_err(|e| Failure::new(Exit::Fatal, format!("journal: {e}")))?;
+        let measures: Vec<ProposalMeasure> = list
+            .iter()
+            .filter_map(|p| {
+                let proposed_at = parse(&p.proposed_at).filter(|t| *t >= since && *t < until)?;
+                Some(ProposalMeasure {
+                    proposed_at,
+                    verdict: p.verdict.clone(),
+                    decided_at: p.decided_at.as_deref().and_then(parse),
+                })
+            })
+            .collect();
+        rows.push(ApprovalRow::compute(&o.robot, &measures));
+    }
+    Ok(rows)
+}
+
 pub(crate) fn report(
     configs: &[PathBuf],
     since: DateTime<Utc>,
@@ -117,7 +148,11 @@ pub(crate) fn report(
         .collect::<Result<Vec<_>, _>>()?;
     let rows = kpi::compute_all(&periods).map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
     let text = match format {
-        Format::Markdown => kpi::to_markdown(&rows),
+        Format::Markdown => {
+            let approvals = approval_rows(configs, since, until)?;
+            let section = pont_report::approvals::to_markdown(&approvals);
+            format!("{}{section}", kpi::to_markdown(&rows))
+        }
         Format::Csv => kpi::to_csv(&rows),
         Format::Xlsx => {
             let Some(path) = output else {

@@ -45,13 +45,22 @@ fn read_password(name: &str) -> Result<String, Failure> {
     Ok(password.to_string())
 }
 
-pub(crate) fn add(accounts: &Path, name: &str, replace: bool) -> Result<Exit, Failure> {
+pub(crate) fn add(
+    accounts: &Path,
+    name: &str,
+    replace: bool,
+    instructeur: Option<&str>,
+) -> Result<Exit, Failure> {
     if !pont_console::accounts::valid_name(name) {
         return Err(failure(AccountError::BadName(name.to_string())));
     }
+    // Checked before the password is asked for, as the name is.
+    if let Some(id) = instructeur.filter(|id| !pont_console::accounts::valid_instructeur(id)) {
+        return Err(failure(AccountError::BadInstructeur(id.to_string())));
+    }
     let password = read_password(name)?;
     Accounts::new(accounts)
-        .add(name, &password, replace)
+        .add_with(name, &password, replace, instructeur)
         .map_err(failure)?;
     println!("account {name}: saved in {}", accounts.display());
     Ok(Exit::Ok)
@@ -65,7 +74,10 @@ pub(crate) fn remove(accounts: &Path, name: &str) -> Result<Exit, Failure> {
 
 pub(crate) fn list(accounts: &Path) -> Result<Exit, Failure> {
     for a in Accounts::new(accounts).load().map_err(failure)? {
-        println!("{}  (since {})", a.name, a.created);
+        match &a.instructeur {
+            Some(id) => println!("{}  (since {}, instructeur {id})", a.name, a.created),
+            None => println!("{}  (since {})", a.name, a.created),
+        }
     }
     Ok(Exit::Ok)
 }

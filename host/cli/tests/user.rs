@@ -100,3 +100,54 @@ fn accounts_are_added_hashed_listed_and_removed() {
     assert_eq!(ran.code, 1);
     assert!(ran.stderr.contains("chmod 600"), "{}", ran.stderr);
 }
+
+/// `--instructeur`: the agent's DS instructeur, kept with the account and
+/// shown by `list`; a malformed id is refused before the password is read.
+#[test]
+fn an_account_names_its_ds_instructeur() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.toml");
+    let f = file.to_str().unwrap();
+    let id = "claire.martin@exemple.gouv.fr";
+    let ran = pont(
+        &[
+            "user",
+            "add",
+            "--accounts",
+            f,
+            "agent.martin",
+            "--instructeur",
+            id,
+        ],
+        "un mot de passe assez long\n",
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let account = Accounts::new(&file).find("agent.martin").unwrap().unwrap();
+    assert_eq!(account.instructeur.as_deref(), Some(id));
+    let ran = pont(&["user", "list", "--accounts", f], "");
+    assert!(
+        ran.stdout.contains(&format!("instructeur {id}")),
+        "{}",
+        ran.stdout
+    );
+    let ran = pont(
+        &[
+            "user",
+            "add",
+            "--accounts",
+            f,
+            "agent.durand",
+            "--instructeur",
+            "x y<@z",
+        ],
+        "un mot de passe assez long\n",
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("instructeur `x y<@z`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(Accounts::new(&file).find("agent.durand").unwrap().is_none());
+}

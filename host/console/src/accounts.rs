@@ -1,6 +1,10 @@
 //! Local accounts of the console: a TOML file of names and argon2id hashes
 //! (`pont user add NAME`), which the service reads at each login, so an
-//! account added or removed takes effect without a restart.
+//! account added or removed takes effect without a restart. An account may
+//! name the agent's DS instructeur by e-mail (`--instructeur EMAIL`, as a
+//! robot config's `ds.instructeur`, resolved to DS's id when used): a
+//! decision the agent approves is then sent to DS as that instructeur, not
+//! the robot's.
 //!
 //! The file is written whole, atomically (a temporary file in the same
 //! directory, renamed over it), with mode 0600, under a lock file beside it
@@ -26,6 +30,8 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// An account name's longest form.
 pub const MAX_NAME_CHARS: usize = 64;
+/// An instructeur e-mail's longest form (RFC 5321's path limit).
+pub const MAX_INSTRUCTEUR_CHARS: usize = 254;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -45,6 +51,10 @@ pub enum AccountError {
     Unknown(String),
     #[error("cannot hash the password: {0}")]
     Hash(String),
+    #[error(
+        "instructeur `{0}`: expected the e-mail address of the agent's DS instructeur account (at most {MAX_INSTRUCTEUR_CHARS} characters, no spaces)"
+    )]
+    BadInstructeur(String),
 }
 
 /// One account as stored.
@@ -56,6 +66,10 @@ pub struct Account {
     pub hash: String,
     /// When the account was made or its password last set (RFC 3339).
     pub created: String,
+    /// The agent's DS instructeur (its e-mail), when it has one. Absent
+    /// from files written before it existed, which stay readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructeur: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -82,6 +96,22 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+/// Whether `email` looks like an instructeur's e-mail: one `@` between two
+/// non-empty parts, printable ASCII without spaces or markup, bounded. DS
+/// says whether the instructeur exists when the decision is sent.
+pub fn valid_instructeur(email: &str) -> bool {
+    let Some((user, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && email.len() <= MAX_INSTRUCTEUR_CHARS
+        && email
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"<>\"'`\\".contains(c))
 }
 
 fn check_password(password: &str) -> Result<(), AccountError> {
@@ -152,6 +182,17 @@ impl Accounts {
         if let Some(bad) = raw.users.iter().find(|a| !valid_name(&a.name)) {
             return Err(self.err(format!("invalid account name `{}`", bad.name)));
         }
+        let bad_id = |a: &&Account| {
+            a.instructeur
+                .as_deref()
+                .is_some_and(|i| !valid_instructeur(i))
+        };
+        if let Some(bad) = raw.users.iter().find(bad_id) {
+            return Err(self.err(format!(
+                "account `{}`: invalid instructeur e-mail",
+                bad.name
+            )));
+        }
         Ok(raw.users)
     }
 
@@ -162,21 +203,40 @@ impl Accounts {
 
     /// Add an account (or, with `replace`, set an existing one's password).
     pub fn add(&self, name: &str, password: &str, replace: bool) -> Result<(), AccountError> {
+        self.add_with(name, password, replace, None)
+    }
+
+    /// [`Accounts::add`], naming the agent's DS instructeur. Replacing an
+    /// account without naming one keeps the instructeur it had.
+    pub fn add_with(
+        &self,
+        name: &str,
+        password: &str,
+        replace: bool,
+        instructeur: Option<&str>,
+    ) -> Result<(), AccountError> {
         if !valid_name(name) {
             return Err(AccountError::BadName(name.to_string()));
+        }
+        if let Some(id) = instructeur.filter(|id| !valid_instructeur(id)) {
+            return Err(AccountError::BadInstructeur(id.to_string()));
         }
         check_password(password)?;
         let hash = hash_password(password)?;
         self.update(|users| {
-            let exists = users.iter().any(|a| a.name == name);
-            if exists && !replace {
+            let old = users.iter().find(|a| a.name == name);
+            if old.is_some() && !replace {
                 return Err(AccountError::Exists(name.to_string()));
             }
+            let instructeur = instructeur
+                .map(str::to_string)
+                .or_else(|| old.and_then(|a| a.instructeur.clone()));
             users.retain(|a| a.name != name);
             users.push(Account {
                 name: name.to_string(),
                 hash,
                 created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                instructeur,
             });
             users.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(())
@@ -280,6 +340,55 @@ mod tests {
             accounts.remove("alice"),
             Err(AccountError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn the_instructeur_is_kept_checked_and_optional_in_older_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.toml");
+        let accounts = Accounts::new(&path);
+        accounts
+            .add("alice", "correct horse battery", false)
+            .unwrap();
+        // A file written before instructeurs existed: no `instructeur` key.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("instructeur"), "{text}");
+        assert_eq!(accounts.find("alice").unwrap().unwrap().instructeur, None);
+        let id = "claire.martin@exemple.gouv.fr";
+        accounts
+            .add_with("bob", "correct horse battery", false, Some(id))
+            .unwrap();
+        assert_eq!(
+            accounts
+                .find("bob")
+                .unwrap()
+                .unwrap()
+                .instructeur
+                .as_deref(),
+            Some(id)
+        );
+        // A new password keeps the instructeur unless another is named.
+        accounts.add("bob", "another long one", true).unwrap();
+        let bob = accounts.find("bob").unwrap().unwrap();
+        assert_eq!(bob.instructeur.as_deref(), Some(id));
+        let long = format!("{}@x.fr", "a".repeat(250));
+        for bad in [
+            "", "a b@x.fr", "<x>@y", "é@x.fr", "no-at", "@x.fr", "a@", "a@b@c", &long,
+        ] {
+            let e = accounts.add_with("carol", "correct horse battery", false, Some(bad));
+            assert!(matches!(e, Err(AccountError::BadInstructeur(_))), "{bad}");
+        }
+        // A hand-edited file with a bad id is refused at load, naming the account.
+        std::fs::write(
+            &path,
+            "[[user]]\nname = \"dan\"\nhash = \"x\"\ncreated = \"now\"\ninstructeur = \"a b@x\"\n",
+        )
+        .unwrap();
+        let e = accounts.load().unwrap_err().to_string();
+        assert!(
+            e.contains("account `dan`: invalid instructeur e-mail"),
+            "{e}"
+        );
     }
 
     #[test]

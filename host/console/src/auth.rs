@@ -19,8 +19,9 @@ use crate::state::ConsoleState;
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "pont_console";
-/// The largest form body read (a dismissal reason is the longest field).
-const FORM_LIMIT: usize = 16 * 1024;
+/// The largest form body read: an agent's motivation is the longest field
+/// (10 000 bytes, up to three times that once URL-encoded).
+const FORM_LIMIT: usize = 64 * 1024;
 
 /// The session a request comes with, if it names a live one.
 pub(crate) struct Visit(pub Option<Current>);
@@ -95,7 +96,7 @@ impl<T: DeserializeOwned> FromRequest<ConsoleState> for CsrfForm<T> {
             return Err(pages::error(
                 state,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "Formulaire trop long.",
+                "Formulaire trop long (64 Kio au plus) : raccourcissez le motif ou la motivation.",
             ));
         };
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();

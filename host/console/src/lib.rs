@@ -11,6 +11,12 @@
 //!   a reason (the same decisions as `pont review`, from
 //!   [`pont_runtime::review`], audited in the robot's audit file with the
 //!   agent's name);
+//! - a robot's proposals (`[approval] required`): the DS decisions it may
+//!   only propose, which an agent approves, rejects with a reason, or
+//!   approves with their own motivation ([`pont_runtime::approval`], as
+//!   `pont review approve|reject`, audited with the agent's name); what is
+//!   approved is sent at once, as the agent's DS instructeur when their
+//!   account names one ([`accounts`]);
 //! - the verification status of every audit file (`pont audit verify`'s).
 //!
 //! Agents log in with local accounts ([`accounts`], `pont user add`).
@@ -29,7 +35,10 @@
 //! puts the dossier back in the queue with fresh attempts and asks the
 //! service for a run ([`ServiceView::request_run`]), where `pont review
 //! retry` runs it at once; evidence files are listed (name, size, SHA-256),
-//! not served; times are shown in UTC.
+//! not served; times are shown in UTC. A proposal shows what the journal
+//! has of its dossier (number, démarche, state and last change as the robot
+//! read them), not the applicant's name, which would take a DS call; an
+//! approval is sent at once from the console, with the robot's config.
 
 pub mod accounts;
 mod audit;
@@ -73,6 +82,22 @@ pub fn router(state: ConsoleState) -> Router {
         .route(
             &at("/robots/{robot}/revue/{number}/ecarter"),
             post(pages::review::dismiss),
+        )
+        .route(
+            &at("/robots/{robot}/propositions"),
+            get(pages::approval::page),
+        )
+        .route(
+            &at("/robots/{robot}/propositions/{id}/approuver"),
+            post(pages::approval::approve),
+        )
+        .route(
+            &at("/robots/{robot}/propositions/{id}/rejeter"),
+            post(pages::approval::reject),
+        )
+        .route(
+            &at("/robots/{robot}/propositions/{id}/modifier"),
+            post(pages::approval::modify),
         )
         .layer(axum::middleware::map_response(pages::security_headers))
         .with_state(state)

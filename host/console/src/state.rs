@@ -4,9 +4,11 @@
 //!
 //! A robot given by its config is read once, when the state is built, and
 //! only for what the console shows: the manifest's name (the journal's key),
-//! the journal and audit paths and the `[budgets]`. The rest of the config,
-//! secret sources and settings included, is dropped there, so no secret nor
-//! its location can reach a page.
+//! the journal and audit paths, the `[budgets]` and `[approval] on-reject`.
+//! The rest of the config, secret sources and settings included, is dropped
+//! there, so no secret nor its location can reach a page. The config's own
+//! path is kept, never shown, for the runtime to send the decisions agents
+//! approve ([`pont_runtime::approval::execute_approved`] reads it then).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -15,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pont_policy::{Manifest, RobotConfig};
+use pont_policy::{Manifest, OnReject, RobotConfig};
 use pont_runtime::journal::Journal;
 
 use crate::accounts::Accounts;
@@ -76,6 +78,11 @@ pub struct RobotEntry {
     pub audit: PathBuf,
     /// The config's `[budgets]`, per destination.
     pub budgets: BTreeMap<String, u64>,
+    /// The robot config, when the robot was given by one: approved
+    /// proposals are sent with it. Never rendered.
+    pub config: Option<PathBuf>,
+    /// Where a rejected proposal's dossier goes (`[approval] on-reject`).
+    pub on_reject: OnReject,
 }
 
 fn check_name(name: &str) -> Result<(), ConsoleError> {
@@ -107,6 +114,8 @@ impl RobotEntry {
             journal: cfg.paths.journal,
             audit: cfg.paths.audit,
             budgets: cfg.budgets,
+            config: Some(config.to_owned()),
+            on_reject: cfg.approval.on_reject,
         })
     }
 
@@ -125,6 +134,8 @@ impl RobotEntry {
             journal: journal.to_owned(),
             audit: audit.to_owned(),
             budgets: BTreeMap::new(),
+            config: None,
+            on_reject: OnReject::default(),
         })
     }
 }

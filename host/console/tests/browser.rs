@@ -11,104 +11,12 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use common::tab::{Tab, role};
 use common::*;
-use pont_browser::{AllowList, Browser, BrowserConfig, Element, Locator, Session, SessionOptions};
+use pont_browser::{Browser, BrowserConfig, Locator};
 use pont_console::{Options, RobotEntry};
-use pont_policy::{Action, BrowserGrant, EffectivePolicy, Gate, Permit};
 use pont_runtime::journal::{Journal, QueueStatus};
-
-/// The gate's permits the browser crate takes: the session's, and one to
-/// navigate to the console's origin.
-struct Permits {
-    app: Permit,
-    gate: Gate,
-    origin: pont_policy::Origin,
-}
-
-fn permits(dir: &std::path::Path, url: &str) -> Permits {
-    let origin = pont_policy::Origin::parse(url).unwrap();
-    let mut policy = EffectivePolicy::ds_only("console-tests", &[], &[]);
-    let grant = BrowserGrant {
-        origin: origin.clone(),
-        stable_id: "id".into(),
-    };
-    policy.browser.insert("console".into(), grant);
-    let gate = Gate::for_tool("console-tests", policy, &dir.join("browser-audit.jsonl")).unwrap();
-    let app = gate
-        .authorize(None, &Action::BrowserOpen { app: "console" })
-        .unwrap();
-    Permits { app, gate, origin }
-}
-
-struct Tab {
-    s: Session,
-    p: Permits,
-    base: String,
-}
-
-impl Tab {
-    async fn goto(&self, path: &str) {
-        let permit = self
-            .p
-            .gate
-            .authorize(
-                None,
-                &Action::BrowserGoto {
-                    origin: &self.p.origin,
-                },
-            )
-            .unwrap();
-        self.s
-            .goto(&permit, &format!("{}{path}", self.base))
-            .await
-            .unwrap();
-    }
-    async fn find(&self, l: Locator) -> Element {
-        let wait = Duration::from_secs(10);
-        self.s
-            .wait_for(&self.p.app, &l, wait)
-            .await
-            .unwrap_or_else(|e| panic!("{l}: {e}"))
-    }
-    async fn text(&self, l: Locator) -> String {
-        self.find(l).await.text(&self.p.app).await.unwrap()
-    }
-    /// The text of `l` once it holds `needle` (the page after a click may
-    /// take a moment to replace the one before).
-    async fn text_with(&self, l: Locator, needle: &str) -> String {
-        let mut last = String::new();
-        for _ in 0..100 {
-            if let Ok(el) = self.s.find(&self.p.app, &l).await
-                && let Ok(text) = el.text(&self.p.app).await
-            {
-                if text.contains(needle) {
-                    return text;
-                }
-                last = text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{l} never held `{needle}`; last:\n{last}");
-    }
-    async fn click(&self, l: Locator) {
-        self.find(l).await.click(&self.p.app).await.unwrap();
-    }
-    async fn fill(&self, l: Locator, text: &str) {
-        self.find(l).await.fill(&self.p.app, text).await.unwrap();
-    }
-    async fn url(&self) -> String {
-        self.s.current_url(&self.p.app).await.unwrap()
-    }
-}
-
-fn role(role: &str, name: &str) -> Locator {
-    Locator::Role {
-        role: role.into(),
-        name: name.into(),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_logs_in_opens_a_run_retries_one_dossier_and_dismisses_another() {
@@ -126,22 +34,9 @@ async fn an_agent_logs_in_opens_a_run_retries_one_dossier_and_dismisses_another(
     let base = format!("http://{addr}");
 
     let browser = Browser::launch(BrowserConfig::default()).await.unwrap();
-    let p = permits(world.dir.path(), &base);
-    let policy = AllowList::from_urls([base.as_str()]).unwrap();
-    let s = browser
-        .open_session(&p.app, SessionOptions::new(Arc::new(policy)))
-        .await
-        .unwrap();
-    let tab = Tab { s, p, base };
-
+    let tab = Tab::open(&browser, world.dir.path(), base).await;
     // A page asks to log in first.
-    tab.goto("/console/").await;
-    tab.find(role("heading", "Connexion")).await;
-    tab.fill(Locator::Label("Nom du compte".into()), AGENT)
-        .await;
-    tab.fill(Locator::Label("Mot de passe".into()), PASSWORD)
-        .await;
-    tab.click(role("button", "Se connecter")).await;
+    tab.log_in().await;
 
     // The dashboard: the last run, the next one, the review queue, the budget.
     let card = tab

@@ -15,7 +15,16 @@ pub struct RetryPolicy {
     /// Attempts of a query (or of a mutation that certainly did not reach
     /// DS) before giving up with [`DsError::Unavailable`].
     pub max_attempts: u32,
-    /// First backoff delay; doubled at each attempt, with jitter.
+    /// Wait before the first retry after a transient failure (a 5xx, a
+    /// dropped connection, a timeout), with jitter; at most `base_delay`.
+    /// Short because such a failure is most often a one-off (a reset
+    /// connection, one node's 502): a robot's item waits through it while
+    /// it holds its instance, so a long first wait costs the whole run's
+    /// throughput. A failure that repeats meets the backoff proper. Never
+    /// used after a 429, which waits for DS's window
+    /// ([`RetryPolicy::min_rate_limit_wait`] at least).
+    pub first_retry: Duration,
+    /// Backoff from the second retry on; doubled at each attempt, with jitter.
     pub base_delay: Duration,
     /// Longest backoff delay.
     pub max_delay: Duration,
@@ -37,8 +46,13 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(250),
+            // A quick first retry, then 100 ms doubling to 1.6 s: about
+            // the patience (3.1 s of waits) of the five attempts from
+            // 250 ms this replaced, with less of it spent on the first
+            // failures, which are the common ones.
+            max_attempts: 7,
+            first_retry: Duration::from_millis(20),
+            base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(10),
             max_rate_limited: 10,
             max_rate_limit_wait: Duration::from_secs(120),
@@ -70,6 +84,8 @@ pub(crate) struct Inner {
     pub(crate) page_size: crate::partial::PageSize,
     /// Nanoseconds spent waiting before retries (see [`DsClient::retry_wait`]).
     pub(crate) retry_wait_ns: std::sync::atomic::AtomicU64,
+    /// Told of every answer (see [`crate::DsObserver`]).
+    pub(crate) observer: Option<Arc<dyn crate::DsObserver>>,
 }
 
 /// An asynchronous DS client. Cheap to clone; clones share the HTTP
@@ -102,6 +118,7 @@ pub struct DsClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     limits: DsLimits,
+    observer: Option<Arc<dyn crate::DsObserver>>,
 }
 
 impl DsClient {
@@ -119,6 +136,7 @@ impl DsClient {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             limits: DsLimits::default(),
+            observer: None,
         }
     }
 
@@ -202,6 +220,12 @@ impl DsClientBuilder {
         self
     }
 
+    /// Tells `observer` of every answer DS gives (for live metrics).
+    pub fn observer(mut self, observer: Arc<dyn crate::DsObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<DsClient, DsError> {
         let endpoint = reqwest::Url::parse(&self.endpoint)
@@ -235,6 +259,7 @@ impl DsClientBuilder {
             limits: self.limits,
             page_size: Default::default(),
             retry_wait_ns: Default::default(),
+            observer: self.observer,
         };
         Ok(DsClient {
             inner: Arc::new(inner),

@@ -169,7 +169,7 @@ impl DsClient {
                     "upload: {reason} (after {attempt} attempts)"
                 )));
             }
-            tokio::time::sleep(self.backoff(attempt)).await;
+            self.pause(attempt).await;
         }
     }
 
@@ -233,7 +233,7 @@ impl DsClient {
                     "download: {reason} (after {attempt} attempts)"
                 )));
             }
-            tokio::time::sleep(self.backoff(attempt)).await;
+            self.pause(attempt).await;
         }
     }
 

@@ -123,7 +123,7 @@ impl DsClient {
                     "dossierEnvoyerMessage: {reason} (sent {sends} times)"
                 )));
             }
-            tokio::time::sleep(self.backoff(sends)).await;
+            self.pause_resend(sends).await;
         }
     }
 
@@ -204,7 +204,7 @@ impl DsClient {
                 reason,
                 "answer lost; values resent"
             );
-            tokio::time::sleep(self.backoff(sends)).await;
+            self.pause_resend(sends).await;
         }
     }
 }

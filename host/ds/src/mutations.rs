@@ -351,7 +351,7 @@ impl DsClient {
                     op.name()
                 )));
             }
-            tokio::time::sleep(self.backoff(sends)).await;
+            self.pause_resend(sends).await;
         }
     }
 

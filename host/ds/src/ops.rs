@@ -69,57 +69,23 @@ impl Serialize for BigInt {
     }
 }
 
-// The attribute needs literal paths, so each document has its own arm.
+// One arm per document, naming its path; the attribute takes the path as
+// a plain literal token (`tt`), which a `literal` fragment would not be.
 macro_rules! operation {
     (demarche $name:ident) => {
-        #[derive(GraphQLQuery)]
-        #[graphql(
-            schema_path = "graphql/schema/ds-subset.graphql",
-            query_path = "graphql/demarche.graphql",
-            response_derives = "Debug, Clone",
-            variables_derives = "Debug, Clone",
-            extern_enums(
-                "DossierState",
-                "CorrectionReason",
-                "DemarcheState",
-                "DeletedDossierReason",
-                "Civilite",
-                "LabelColorEnum",
-                "GeoAreaSource",
-                "TitreIdentiteGrantType"
-            ),
-            fragments_other_variant = "true",
-            skip_serializing_none
-        )]
-        pub struct $name;
+        operation!(@ "graphql/demarche.graphql", $name);
     };
     (dossier $name:ident) => {
-        #[derive(GraphQLQuery)]
-        #[graphql(
-            schema_path = "graphql/schema/ds-subset.graphql",
-            query_path = "graphql/dossier.graphql",
-            response_derives = "Debug, Clone",
-            variables_derives = "Debug, Clone",
-            extern_enums(
-                "DossierState",
-                "CorrectionReason",
-                "DemarcheState",
-                "DeletedDossierReason",
-                "Civilite",
-                "LabelColorEnum",
-                "GeoAreaSource",
-                "TitreIdentiteGrantType"
-            ),
-            fragments_other_variant = "true",
-            skip_serializing_none
-        )]
-        pub struct $name;
+        operation!(@ "graphql/dossier.graphql", $name);
     };
     (mutations $name:ident) => {
+        operation!(@ "graphql/mutations.graphql", $name);
+    };
+    (@ $path:tt, $name:ident) => {
         #[derive(GraphQLQuery)]
         #[graphql(
             schema_path = "graphql/schema/ds-subset.graphql",
-            query_path = "graphql/mutations.graphql",
+            query_path = $path,
             response_derives = "Debug, Clone",
             variables_derives = "Debug, Clone",
             extern_enums(

@@ -104,9 +104,7 @@ impl DsClient {
                             body.operation_name
                         )));
                     }
-                    let wait = self.backoff(attempt);
-                    self.waited(wait);
-                    tokio::time::sleep(wait).await;
+                    self.pause(attempt).await;
                 }
             }
         }
@@ -145,9 +143,7 @@ impl DsClient {
                             body.operation_name
                         ))));
                     }
-                    let wait = self.backoff(attempt);
-                    self.waited(wait);
-                    tokio::time::sleep(wait).await;
+                    self.pause(attempt).await;
                 }
             }
         }
@@ -180,16 +176,49 @@ impl DsClient {
         Ok(())
     }
 
-    /// Exponential backoff with "equal jitter": half fixed, half random, so
-    /// that concurrent callers spread out but still back off.
+    /// The wait after the `attempt`-th failure of a request that is safe to
+    /// send again (a query, a mutation DS certainly never received, a file
+    /// transfer): the policy's short first retry, then exponential backoff
+    /// from `base_delay`.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let retry = self.inner.retry;
-        let exp = retry
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(retry.max_delay);
-        let half = capped / 2;
-        half + half.mul_f64(fastrand::f64())
+        match attempt {
+            0 | 1 => jitter(retry.first_retry.min(retry.base_delay)),
+            n => self.doubled(n - 2),
+        }
+    }
+
+    /// The wait before sending a mutation again, the `sends`-th time it was
+    /// sent with its answer lost and a re-read showed it not applied: one
+    /// step further along the backoff than a query's retry, and never the
+    /// short first one, so that a first send still in flight at DS has
+    /// more time to land before the re-read's verdict is acted on.
+    pub(crate) fn resend_backoff(&self, sends: u32) -> Duration {
+        self.doubled(sends.max(1))
+    }
+
+    /// `base_delay` doubled `times` times, capped, with jitter.
+    fn doubled(&self, times: u32) -> Duration {
+        let retry = self.inner.retry;
+        let exp = retry.base_delay.saturating_mul(1u32 << times.min(16));
+        jitter(exp.min(retry.max_delay))
+    }
+
+    /// Sleep through [`DsClient::backoff`] before the next attempt,
+    /// counting it in [`DsClient::retry_wait`].
+    pub(crate) async fn pause(&self, attempt: u32) {
+        self.sleep_counted(self.backoff(attempt)).await;
+    }
+
+    /// Sleep through [`DsClient::resend_backoff`], counted likewise.
+    pub(crate) async fn pause_resend(&self, sends: u32) {
+        self.sleep_counted(self.resend_backoff(sends)).await;
+    }
+
+    /// The caller may give its place up meanwhile (`parking.rs`).
+    async fn sleep_counted(&self, wait: Duration) {
+        self.waited(wait);
+        crate::parking::backoff_sleep(wait).await;
     }
 
     async fn attempt<V: serde::Serialize, T>(
@@ -264,6 +293,7 @@ impl DsClient {
         };
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
+        self.observe(status);
         if status == StatusCode::TOO_MANY_REQUESTS {
             let asked = crate::throttle::asked(response.headers(), SystemTime::now());
             return Attempt::RateLimited(asked);
@@ -330,6 +360,25 @@ fn decode<Q: GraphQLQuery>(status: StatusCode, bytes: &[u8]) -> Attempt<Q::Respo
     }
 }
 
+impl DsClient {
+    /// Tells the observer, if any, that DS answered with `status`.
+    fn observe(&self, status: StatusCode) {
+        if let Some(o) = &self.inner.observer {
+            o.answered();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                o.rate_limited();
+            }
+        }
+    }
+}
+
+/// "Equal jitter": half of `delay` fixed, half random, so that concurrent
+/// callers spread out but still back off.
+fn jitter(delay: Duration) -> Duration {
+    let half = delay / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
 fn transport_failure<T>(e: &reqwest::Error) -> Attempt<T> {
     // A refused connection means DS never saw the request.
     let sent = !e.is_connect();
@@ -360,4 +409,38 @@ pub(crate) fn first_message(bytes: &[u8]) -> String {
         .take(200)
         .collect();
     crate::error::one_line(&short)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::DsClient;
+
+    fn client() -> DsClient {
+        DsClient::builder("http://127.0.0.1:9/api/v2/graphql", "t")
+            .build()
+            .unwrap()
+    }
+
+    /// A one-off failure is retried at once, a repeated one meets the
+    /// backoff, and a lost mutation is never resent on the short step.
+    #[test]
+    fn first_retry_is_short_then_the_backoff_doubles() {
+        let c = client();
+        for _ in 0..50 {
+            let first = c.backoff(1);
+            assert!(first >= Duration::from_millis(10), "{first:?}");
+            assert!(first <= Duration::from_millis(20), "{first:?}");
+            let second = c.backoff(2);
+            assert!(second >= Duration::from_millis(50), "{second:?}");
+            assert!(second <= Duration::from_millis(100), "{second:?}");
+            let third = c.backoff(3);
+            assert!(third >= Duration::from_millis(100), "{third:?}");
+            assert!(third <= Duration::from_millis(200), "{third:?}");
+            // A lost mutation waits a step longer than a query would.
+            assert!(c.resend_backoff(1) >= Duration::from_millis(100));
+            assert!(c.backoff(40) <= Duration::from_secs(10));
+        }
+    }
 }

@@ -9,6 +9,8 @@
 //! directory (the runtime uses the journal). What `pont audit verify` makes
 //! of them is documented in `audit_verify`.
 
+mod hold;
+
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -117,6 +119,13 @@ pub struct AuditLog {
     stats: AuditStats,
     /// The second copy of the seal, keyed by the file's canonical path.
     seals: Option<(Box<dyn SealStore>, PathBuf)>,
+    /// Keep the file's lock from one record to the next, until the next
+    /// seal ([`AuditLog::hold_between_seals`]).
+    hold: bool,
+    /// This log's id among the logs of its file in this process.
+    id: u64,
+    /// What the logs of this file in this process share (`audit/hold.rs`).
+    share: std::sync::Arc<hold::FileShare>,
 }
 
 /// Records appended and seals made by one [`AuditLog`], with the wall time
@@ -168,8 +177,12 @@ impl AuditLog {
             .append(true)
             .open(path)
             .map_err(err)?;
-        let (last_hash, seq) = last_record(&mut file).map_err(err)?;
+        // The length first: a record another writer appends before the last
+        // one is read then makes the length stale, so the first append
+        // catches up (under the lock) instead of chaining on an old head.
         let len = file.metadata().map_err(err)?.len();
+        let (last_hash, seq) = last_record(&mut file).map_err(err)?;
+        let share = hold::share_for(&file).map_err(err)?;
         Ok(Self {
             path: path.to_owned(),
             file,
@@ -179,20 +192,40 @@ impl AuditLog {
             synced_at: None,
             stats: AuditStats::default(),
             seals: None,
+            hold: false,
+            id: hold::next_id(),
+            share,
         })
+    }
+
+    /// Keep the file's lock from one record to the next and release it only
+    /// when sealing ([`AuditLog::sync`], [`AuditLog::sync_due`]): a record
+    /// then costs no lock, unlock or length check. For a log that is sealed
+    /// often (a run's, by its group commit): another process appending to
+    /// the file (a person's decision from the console) waits until then.
+    /// Logs of the same file in this process never wait for each other's
+    /// hold (see `audit/hold.rs`).
+    pub fn hold_between_seals(mut self) -> Self {
+        self.hold = true;
+        self
     }
 
     /// Keep every later seal in `store` too. Refuses a file that no longer
     /// reaches the seal `store` already holds for it: appending to a cut file
     /// would otherwise reseal it and hide the cut.
     pub fn with_seal_store(mut self, store: Box<dyn SealStore>) -> Result<Self, PolicyError> {
-        let invalid = |msg: String| PolicyError::Audit {
-            path: self.path.clone(),
+        let path = self.path.clone();
+        let invalid = move |msg: String| PolicyError::Audit {
+            path: path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, msg),
         };
         let key = std::fs::canonicalize(&self.path).map_err(|e| invalid(e.to_string()))?;
         if let Some(seal) = store.load(&key).map_err(&invalid)? {
-            self.reaches(&seal).map_err(&invalid)?;
+            // Judged under the file's lock, after catching up: records another
+            // writer appended and sealed since `open` are not a cut.
+            let data = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+            self.locked(true, |log| log.reaches(&seal).map_err(data))
+                .map_err(|e| invalid(e.to_string()))?;
         }
         self.seals = Some((store, key));
         Ok(self)
@@ -220,7 +253,7 @@ impl AuditLog {
 
     pub(crate) fn append(&mut self, r: NewRecord<'_>) -> std::io::Result<()> {
         let started = std::time::Instant::now();
-        let out = self.locked(|log| log.write_record(r, None));
+        let out = self.locked(false, |log| log.write_record(r, None));
         self.stats.records += 1;
         self.stats.record_ns += elapsed_ns(started);
         out
@@ -247,7 +280,7 @@ impl AuditLog {
             reason: a.reason.clone(),
             bytes: 0,
         };
-        self.locked(|log| {
+        self.locked(true, |log| {
             log.write_record(record, Some(a.actor))?;
             log.seal()
         })
@@ -257,10 +290,43 @@ impl AuditLog {
     /// another appender wrote. Every appender of a file (the run's gate,
     /// the console, in this process or another) goes through here, so the
     /// chain stays one chain: `flock` locks are per open file, so two logs
-    /// open on one file in one process exclude each other too.
-    fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> std::io::Result<T>) -> std::io::Result<T> {
-        self.file.lock()?;
-        let out = self.catch_up().and_then(|()| f(self));
+    /// open on one file in one process exclude each other too. The lock is
+    /// released after `f` unless this log holds it between seals and `f`
+    /// did not seal (`sealing`); a lock still held from this log's last
+    /// record needs no catch-up, nobody having appended since.
+    fn locked<T>(
+        &mut self,
+        sealing: bool,
+        f: impl FnOnce(&mut Self) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        let share = self.share.clone();
+        let mut holder = share.holder();
+        let ours = holder.as_ref().is_some_and(|h| h.id == self.id);
+        if !ours {
+            // Another log of this process holding the file between records
+            // gives its hold up rather than make this one wait for its seal.
+            if let Some(other) = holder.take() {
+                let _ = other.file.unlock();
+            }
+            self.file.lock()?;
+            if let Err(e) = self.catch_up() {
+                let _ = self.file.unlock();
+                return Err(e);
+            }
+        }
+        let out = f(self);
+        if self.hold && !sealing && out.is_ok() {
+            if !ours {
+                match self.file.try_clone() {
+                    Ok(file) => *holder = Some(hold::Holder { id: self.id, file }),
+                    Err(_) => *holder = None,
+                }
+            }
+            if holder.is_some() {
+                return out;
+            }
+        }
+        *holder = None;
         let unlocked = self.file.unlock();
         let out = out?;
         unlocked.map(|()| out)
@@ -313,7 +379,7 @@ impl AuditLog {
     /// never ahead of it (which verification reads as a rolled-back head).
     pub fn sync(&mut self) -> std::io::Result<()> {
         let started = std::time::Instant::now();
-        let out = self.locked(Self::seal);
+        let out = self.locked(true, Self::seal);
         self.stats.syncs += 1;
         self.stats.sync_ns += elapsed_ns(started);
         out
@@ -343,6 +409,19 @@ impl AuditLog {
         match &self.seals {
             Some((store, key)) => store.store(key, &seal).map_err(std::io::Error::other),
             None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AuditLog {
+    /// A hold ends with the log (closing the file alone would not release
+    /// the lock: the holder slot keeps a copy of the handle).
+    fn drop(&mut self) {
+        let mut holder = self.share.holder();
+        if holder.as_ref().is_some_and(|h| h.id == self.id)
+            && let Some(h) = holder.take()
+        {
+            let _ = h.file.unlock();
         }
     }
 }
@@ -436,3 +515,6 @@ pub fn read_records(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

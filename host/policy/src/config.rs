@@ -14,10 +14,13 @@ use crate::manifest::check_label;
 use crate::origin::Origin;
 use crate::toml_error;
 
+mod approval;
 mod limits;
 mod queue;
 mod secrets;
 
+use approval::RawApproval;
+pub use approval::{APPROVABLE, ApprovalConfig, OnReject};
 use limits::RawLimits;
 pub use limits::{DsLimitSettings, Limits, SheetLimitSettings};
 pub use queue::{
@@ -43,6 +46,8 @@ struct RawConfig {
     queue: RawQueue,
     #[serde(default)]
     report: RawReport,
+    #[serde(default)]
+    approval: RawApproval,
     #[serde(default)]
     settings: BTreeMap<String, String>,
     /// Egress budgets: destination → most bytes per run.
@@ -234,6 +239,8 @@ pub struct RobotConfig {
     pub paths: Paths,
     pub queue: QueueConfig,
     pub report: ReportConfig,
+    /// DS decisions the robot may only propose (`[approval]`).
+    pub approval: ApprovalConfig,
     /// Operator settings handed to the robot's `init` (never secrets).
     pub settings: BTreeMap<String, String>,
     /// Most bytes a run may send per destination: `ds`, `mount.<name>` or an
@@ -329,7 +336,7 @@ impl Validator<'_> {
             grant_log: grant.log,
             grant_state: grant.state,
             grant_ds_demarches: demarches,
-            grant_ds_actions: actions,
+            grant_ds_actions: actions.clone(),
             grant_secrets: self.secrets(grant.secrets, &grant_browser, &grant_http)?,
             grant_browser,
             grant_http,
@@ -342,6 +349,7 @@ impl Validator<'_> {
             },
             queue,
             report: self.report(raw.report)?,
+            approval: self.approval(raw.approval, &actions)?,
             settings: raw.settings,
             budgets,
         })

@@ -43,9 +43,9 @@ pub use audit_verify::{Break, Intact, SealBook, verify_audit, verify_audit_with}
 pub use budget::{DS_DESTINATION, Egress, LedgerSink, mount_destination};
 pub use clip::{AUDIT_TEXT_MAX, JOURNAL_TEXT_MAX, clip, clip_owned};
 pub use config::{
-    BrowserGrant, DS_STATES, DsLimitSettings, DsSettings, Limits, MountAccess, MountGrant,
-    OriginGrant, Paths, QueueConfig, QueueOrder, ReportConfig, Reprocess, RetryPolicy, RobotConfig,
-    SecretGrant, SecretSource, SheetLimitSettings, WaitPolicy,
+    APPROVABLE, ApprovalConfig, BrowserGrant, DS_STATES, DsLimitSettings, DsSettings, Limits,
+    MountAccess, MountGrant, OnReject, OriginGrant, Paths, QueueConfig, QueueOrder, ReportConfig,
+    Reprocess, RetryPolicy, RobotConfig, SecretGrant, SecretSource, SheetLimitSettings, WaitPolicy,
 };
 pub use effective::{EffectivePolicy, Missing};
 pub use error::PolicyError;

@@ -8,5 +8,6 @@
 //! reads its journal and hands plain values to [`kpi`], which keeps both easy
 //! to test and to reuse.
 
+pub mod approvals;
 pub mod assess;
 pub mod kpi;

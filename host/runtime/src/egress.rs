@@ -12,7 +12,7 @@ use pont_policy::{Egress, Gate, LedgerSink};
 use crate::journal::Journal;
 
 /// The ledger's name for DS: its endpoint, without the token.
-pub(crate) fn ds_ledger_name(endpoint: &str) -> String {
+pub fn ds_ledger_name(endpoint: &str) -> String {
     format!("DS {endpoint}")
 }
 

@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 mod batch;
 mod episodes;
 mod history;
+mod proposals;
 mod queue;
 mod schema;
 mod seal;
@@ -19,6 +20,7 @@ mod views;
 
 pub(crate) use batch::MAX_AGE as BATCH_MAX_AGE;
 pub use history::AttemptRow;
+pub(crate) use proposals::{DecisionRow, NewProposal};
 pub(crate) use queue::Settle;
 pub use queue::{Claim, LedgerRow, MutationAt, MutationRecord, QueueEntry, QueueStatus, RunRow};
 pub use seal::{JournalSealBook, JournalSeals};

@@ -4,6 +4,7 @@
 //! The CLI is a thin layer over [`run`] and [`inspect`]; embedders can call the
 //! same functions.
 
+pub mod approval;
 pub mod bindings;
 mod blob;
 mod capabilities;
@@ -20,7 +21,7 @@ mod runner;
 mod store;
 mod wasi;
 
-pub use egress::ledger_budget_key;
+pub use egress::{ds_ledger_name, ledger_budget_key};
 pub use engine::{EngineSettings, PontEngine, default_cache_dir};
 pub use error::RuntimeError;
 pub use inspect::{Inspection, InterfaceInfo, ManifestSummary, inspect};

@@ -11,8 +11,9 @@ mod item;
 mod prepare;
 mod profile;
 mod queue;
+mod slots;
 
-pub(crate) use episode::Effects;
+pub(crate) use episode::{Basis, Effects};
 pub use profile::ProfileReport;
 pub(crate) use profile::{Phase, Profile};
 
@@ -63,6 +64,8 @@ pub struct RunOptions {
     /// The run's id, when the caller must know it before the run starts (a
     /// service answering a trigger); by default a fresh [`new_run_id`].
     pub run_id: Option<String>,
+    /// Told of every answer DS gives the run (a service's live metrics).
+    pub ds_observer: Option<Arc<dyn pont_ds::DsObserver>>,
 }
 
 /// The default grace period of a graceful stop: long enough for an item's
@@ -93,6 +96,7 @@ impl RunOptions {
             stop: None,
             grace: DEFAULT_GRACE,
             run_id: None,
+            ds_observer: None,
         }
     }
 }
@@ -224,7 +228,11 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
     // The journal keeps a second copy of each audit seal, so a cut tail shows
     // even when the head beside the audit file is deleted or rewritten.
     let seals = journal.seal_store(&p.config.paths.journal);
-    let audit = AuditLog::open(&p.config.paths.audit)?.with_seal_store(Box::new(seals))?;
+    // Held between the group commit's seals (`runner/commit.rs`): a record
+    // then takes no lock of its own.
+    let audit = AuditLog::open(&p.config.paths.audit)?
+        .with_seal_store(Box::new(seals))?
+        .hold_between_seals();
     let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
     let unused_grants = p.policy.unused_grants.clone();
     for g in &unused_grants {
@@ -256,14 +264,20 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, RuntimeError> {
         robot: robot.clone(),
         spool: spool.path().to_owned(),
         evidence_dir: evidence_dir(&p.config.paths.journal),
-        ds: prepare::ds_backend(&p)?,
+        ds: prepare::ds_backend(&p, opts.ds_observer.clone())?,
         mounts: crate::capabilities::files::open_mounts(&p.policy, &p.config.path)?,
         browser: crate::capabilities::browser::BrowserRun::new(spool.path()),
         http: crate::capabilities::http::HttpEgress::new().map_err(RuntimeError::Fatal)?,
         limits: crate::limits::RunLimits::new(p.policy.limits),
         profile: Profile::default(),
+        approval: crate::approval::RunApproval {
+            config: p.config.approval.clone(),
+            journal_path: p.config.paths.journal.clone(),
+            audit_path: p.config.paths.audit.clone(),
+        },
     });
     let _commits = commit::GroupCommit::spawn(shared.clone());
+    crate::approval::at_run_start(&shared).await;
     let settings: item::Settings = Arc::new(p.config.settings.clone().into_iter().collect());
     let mut source =
         queue::QueueSource::new(shared.clone(), &p.config.queue, opts.only.as_deref())?;

@@ -35,6 +35,8 @@ pub(crate) struct RunShared {
     pub limits: crate::limits::RunLimits,
     /// Where the run's time goes, per phase of an item (`RunReport::profile`).
     pub profile: crate::runner::Profile,
+    /// The DS decisions held for an agent (`[approval]`).
+    pub approval: crate::approval::RunApproval,
 }
 
 /// The applications an item touched, for the KPI's tools count: `ds` (the

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use pont_policy::{EffectivePolicy, Manifest, RobotConfig};
+use pont_policy::{EffectivePolicy, Manifest, RobotConfig, SecretSource};
 
 use crate::config::{RobotEntry, ServiceConfig};
 
@@ -14,6 +14,12 @@ pub(crate) struct RobotFacts {
     /// The manifest's name: the journal keys the robot's rows by it.
     pub journal_robot: String,
     pub journal: std::path::PathBuf,
+    /// How the metrics name the robot's DS token: where the config reads
+    /// it from (`env:NAME`, `file:PATH`), never its value.
+    pub ds_token: Option<String>,
+    /// The robot's `[budgets]`, by the ledger's name of each destination
+    /// (so they join the egress counters), in bytes per run.
+    pub budgets: Vec<(String, u64)>,
 }
 
 /// Every problem of the service config at `path`, one line each; empty
@@ -66,6 +72,25 @@ pub(crate) fn robot_facts(robot: &RobotEntry) -> Result<RobotFacts, String> {
     }
     Ok(RobotFacts {
         journal_robot: manifest.name,
+        ds_token: config.ds.as_ref().map(|d| token_label(&d.token)),
+        budgets: budget_lines(&config),
         journal: config.paths.journal,
     })
+}
+
+fn token_label(source: &SecretSource) -> String {
+    match source {
+        SecretSource::Env(var) => format!("env:{var}"),
+        SecretSource::File(path) => format!("file:{}", path.display()),
+    }
+}
+
+/// Each budget under the name its ledger line has: DS by its endpoint.
+fn budget_lines(config: &RobotConfig) -> Vec<(String, u64)> {
+    let ds = config.ds.as_ref().map(|d| d.endpoint.as_str());
+    let line = |key: &str| match (key, ds) {
+        (pont_policy::DS_DESTINATION, Some(endpoint)) => pont_runtime::ds_ledger_name(endpoint),
+        _ => key.to_string(),
+    };
+    config.budgets.iter().map(|(k, v)| (line(k), *v)).collect()
 }

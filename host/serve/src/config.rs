@@ -54,6 +54,8 @@ struct RawHealth {
     failed_runs: Option<u32>,
     review_threshold: Option<u64>,
     no_success_hours: Option<u64>,
+    /// The same limit as a duration (`"90m"`, `"2h 30m"`), finer than hours.
+    no_success: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,10 +259,24 @@ fn health(raw: RawHealth) -> Result<HealthConfig, String> {
     Ok(HealthConfig {
         failed_runs,
         review_threshold: raw.review_threshold,
-        no_success: raw
-            .no_success_hours
-            .map(|h| Duration::from_secs(h.saturating_mul(3600))),
+        no_success: no_success(raw.no_success_hours, raw.no_success.as_deref())?,
     })
+}
+
+/// `health.no-success-hours` or `health.no-success`, not both.
+fn no_success(hours: Option<u64>, text: Option<&str>) -> Result<Option<Duration>, String> {
+    match (hours, text) {
+        (Some(_), Some(_)) => {
+            Err("`health`: give `no-success-hours` or `no-success`, not both".into())
+        }
+        (Some(h), None) => Ok(Some(Duration::from_secs(h.saturating_mul(3600)))),
+        (None, Some(t)) => match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => Ok(Some(d)),
+            Ok(_) => Err("`health.no-success`: must be above zero".into()),
+            Err(e) => Err(format!("`health.no-success`: `{t}`: {e}")),
+        },
+        (None, None) => Ok(None),
+    }
 }
 
 fn alerts(raw: RawAlerts) -> Result<AlertConfig, String> {
@@ -351,6 +367,12 @@ mod tests {
             ),
             ("[alerts]\nurl = \"ftp://x\"\n", "`alerts.url`"),
             ("[health]\nfailed-runs = 0\n", "failed-runs"),
+            (
+                "[health]\nno-success-hours = 1\nno-success = \"1h\"\n",
+                "not both",
+            ),
+            ("[health]\nno-success = \"soon\"\n", "`health.no-success`"),
+            ("[health]\nno-success = \"0s\"\n", "above zero"),
             (
                 "[[robot]]\nname = \"x\"\nconfig = \"a\"\nevery = \"1h\"\nparallel = 0\n",
                 "`parallel`",

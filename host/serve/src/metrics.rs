@@ -33,6 +33,10 @@ pub struct Metrics {
     pub last_success: GaugeVec,
     pub degraded: IntGaugeVec,
     pub egress_bytes: IntCounterVec,
+    pub egress_budget: IntGaugeVec,
+    pub egress_last_run: IntGaugeVec,
+    pub ds_requests: IntCounterVec,
+    pub ds_rate_limited: IntCounterVec,
     pub alerts: IntCounterVec,
     pub webhooks: IntCounterVec,
     pub api_refused: IntCounterVec,
@@ -143,6 +147,30 @@ impl Metrics {
                 "Bytes the robot's runs sent, by source and destination (the egress ledger, which budgets cap).",
                 &["robot", "source", "destination"],
             ),
+            egress_budget: int_gauge(
+                &r,
+                "pont_egress_budget_bytes",
+                "The robot's egress budget per run, by destination ([budgets]; absent when unbounded).",
+                &["robot", "destination"],
+            ),
+            egress_last_run: int_gauge(
+                &r,
+                "pont_egress_last_run_bytes",
+                "Bytes the robot's last ended run sent, by destination (compare with pont_egress_budget_bytes).",
+                &["robot", "destination"],
+            ),
+            ds_requests: counter(
+                &r,
+                "pont_ds_requests_total",
+                "Requests DS answered (any status), by robot and token (where the config reads it, never its value).",
+                &["robot", "token"],
+            ),
+            ds_rate_limited: counter(
+                &r,
+                "pont_ds_rate_limited_total",
+                "Requests DS answered 429 (too many requests), by robot and token.",
+                &["robot", "token"],
+            ),
             alerts: counter(
                 &r,
                 "pont_alerts_total",
@@ -172,6 +200,54 @@ impl Metrics {
         TextEncoder::new()
             .encode_to_string(&self.registry.gather())
             .unwrap_or_default()
+    }
+}
+
+impl Metrics {
+    /// Shows `robot`'s budgets, after forgetting those of its previous
+    /// config (a reload may drop one).
+    pub(crate) fn set_budgets(&self, robot: &str, old: &[(String, u64)], new: &[(String, u64)]) {
+        for (destination, _) in old {
+            let _ = self
+                .egress_budget
+                .remove_label_values(&[robot, destination]);
+        }
+        for (destination, bytes) in new {
+            self.egress_budget
+                .with_label_values(&[robot, destination])
+                .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+        }
+    }
+}
+
+/// Counts, live, what DS answers one robot's runs on its token.
+pub(crate) struct DsTraffic {
+    requests: prometheus::IntCounter,
+    rate_limited: prometheus::IntCounter,
+}
+
+impl DsTraffic {
+    pub(crate) fn new(metrics: &Metrics, robot: &str, token: &str) -> Self {
+        Self {
+            requests: metrics.ds_requests.with_label_values(&[robot, token]),
+            rate_limited: metrics.ds_rate_limited.with_label_values(&[robot, token]),
+        }
+    }
+}
+
+impl std::fmt::Debug for DsTraffic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DsTraffic").finish_non_exhaustive()
+    }
+}
+
+impl pont_ds::DsObserver for DsTraffic {
+    fn answered(&self) {
+        self.requests.inc();
+    }
+
+    fn rate_limited(&self) {
+        self.rate_limited.inc();
     }
 }
 

@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::book::{RunBook, RunRecord, RunResult, Trigger};
 use crate::check::RobotFacts;
 use crate::config::{RobotEntry, ServiceConfig};
-use crate::metrics::Metrics;
+use crate::metrics::{DsTraffic, Metrics};
 use crate::webhook::ReplayGuard;
 
 /// A lock that a panic elsewhere cannot make unusable: the state behind it
@@ -226,27 +226,43 @@ impl Inner {
             let Some(f) = facts.get(&entry.name) else {
                 continue;
             };
-            let robot = match old.get(&entry.name) {
-                Some(r) => {
-                    let mut st = lock(&r.state);
-                    st.entry = entry.clone();
-                    st.facts = f.clone();
-                    st.journal = None;
-                    drop(st);
-                    r.clone()
-                }
-                None => Arc::new(Robot {
-                    name: entry.name.clone(),
-                    state: Mutex::new(RobotState::new(entry.clone(), f.clone())),
-                    changed: Notify::new(),
-                }),
-            };
+            let robot = self.robot_entry(old.get(&entry.name), entry, f);
             self.metrics
                 .skipped
                 .with_label_values(&[entry.name.as_str()]);
             robots.insert(entry.name.clone(), robot);
         }
+        for (name, gone) in old.iter().filter(|(n, _)| !robots.contains_key(*n)) {
+            self.metrics
+                .set_budgets(name, &lock(&gone.state).facts.budgets, &[]);
+        }
         *self.robots.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(robots);
+    }
+
+    /// The robot of `entry`: the one already known with its new entry (a
+    /// run going goes on), or a new one; its budgets shown either way.
+    fn robot_entry(
+        &self,
+        old: Option<&Arc<Robot>>,
+        entry: &RobotEntry,
+        f: &RobotFacts,
+    ) -> Arc<Robot> {
+        let Some(r) = old else {
+            self.metrics.set_budgets(&entry.name, &[], &f.budgets);
+            return Arc::new(Robot {
+                name: entry.name.clone(),
+                state: Mutex::new(RobotState::new(entry.clone(), f.clone())),
+                changed: Notify::new(),
+            });
+        };
+        let mut st = lock(&r.state);
+        self.metrics
+            .set_budgets(&entry.name, &st.facts.budgets, &f.budgets);
+        st.entry = entry.clone();
+        st.facts = f.clone();
+        st.journal = None;
+        drop(st);
+        r.clone()
     }
 
     /// Start a run of `robot` now, unless one is going.
@@ -279,7 +295,7 @@ impl Inner {
             }
             st.running = Some(id.clone());
             st.last_started = Some(Utc::now());
-            self.run_options(&robot.name, &st.entry, &id)
+            self.run_options(&robot.name, &st, &id)
         };
         tracing::info!(robot = %robot.name, run = %id, trigger = trigger.as_str(), "run starts");
         let name = robot.name.as_str();
@@ -304,7 +320,8 @@ impl Inner {
         Ok(id)
     }
 
-    fn run_options(&self, name: &str, entry: &RobotEntry, id: &str) -> RunOptions {
+    fn run_options(&self, name: &str, st: &RobotState, id: &str) -> RunOptions {
+        let entry = &st.entry;
         let mut opts = RunOptions::new(entry.config.clone());
         opts.parallel = entry.parallel;
         opts.allow_unsigned = entry.allow_unsigned;
@@ -315,6 +332,9 @@ impl Inner {
             metrics: self.metrics.clone(),
             robot: name.to_string(),
         }));
+        opts.ds_observer = st.facts.ds_token.as_ref().map(|token| {
+            Arc::new(DsTraffic::new(&self.metrics, name, token)) as Arc<dyn pont_ds::DsObserver>
+        });
         opts
     }
 
@@ -358,7 +378,7 @@ impl Inner {
             ),
             Err(e) => tracing::warn!(robot = name, run = id, "run failed: {e}"),
         }
-        self.count(name, result, outcome.as_ref().ok());
+        self.count(robot, result, outcome.as_ref().ok());
         let last = last_run(id, result, trigger, &outcome);
         lock(&self.book).update(id, |rec| {
             rec.status = result.as_str().into();
@@ -380,8 +400,8 @@ impl Inner {
         }
     }
 
-    fn count(&self, name: &str, result: RunResult, report: Option<&RunReport>) {
-        let m = &self.metrics;
+    fn count(&self, robot: &Robot, result: RunResult, report: Option<&RunReport>) {
+        let (m, name) = (&self.metrics, robot.name.as_str());
         m.runs.with_label_values(&[name, result.as_str()]).inc();
         m.running.with_label_values(&[name]).set(0);
         if result.completed() {
@@ -389,10 +409,23 @@ impl Inner {
                 .with_label_values(&[name])
                 .set(Utc::now().timestamp_millis() as f64 / 1000.0);
         }
-        for l in report.map(|r| r.ledger.as_slice()).unwrap_or_default() {
+        let Some(report) = report else { return };
+        let mut sent: BTreeMap<String, u64> = lock(&robot.state)
+            .facts
+            .budgets
+            .iter()
+            .map(|(d, _)| (d.clone(), 0))
+            .collect();
+        for l in &report.ledger {
+            *sent.entry(l.destination.clone()).or_default() += l.bytes;
             m.egress_bytes
                 .with_label_values(&[name, l.source.as_str(), l.destination.as_str()])
                 .inc_by(l.bytes);
+        }
+        for (destination, bytes) in &sent {
+            m.egress_last_run
+                .with_label_values(&[name, destination.as_str()])
+                .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
         }
     }
 

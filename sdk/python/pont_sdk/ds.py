@@ -3,8 +3,13 @@ annotations, labels and attachments (the WIT ``ds`` interface, re-exported).
 Each call raises ``Err(DsError_…)`` on failure; ``ds_failure`` maps it.
 
 Beside the raw calls, ``ensure_label``, ``ensure_no_label`` and
-``dossier.ensure_en_instruction()`` treat "already so" as done.
+``dossier.ensure_en_instruction()`` treat "already so" as done, and
+``decided`` tells a decision held for an agent (``[approval] required``,
+``DsError_PendingApproval``) from one DS applied.
 """
+
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from componentize_py_types import Err
 from wit_world.imports.ds import *  # noqa: F401,F403 - the capability itself
@@ -67,3 +72,25 @@ def label_named(demarche, name: str):
 _ds.Dossier.ensure_en_instruction = ensure_en_instruction
 _ds.Dossier.has_label = has_label
 _ds.Demarche.label_named = label_named
+
+
+@dataclass
+class Decided:
+    """A DS decision: ``sent`` is DS's answer when it was applied;
+    ``proposal`` the host's text ("proposal 12: ...") when it is held for an
+    agent. The item then waits for the decision whatever ``process``
+    returns, and the host sends what the agent approved."""
+
+    sent: Any = None
+    proposal: Optional[str] = None
+
+
+def decided(send) -> Decided:
+    """Call ``send()``: a ``pending-approval`` answer is a ``Decided`` with
+    its ``proposal``; any other error is raised as it is."""
+    try:
+        return Decided(sent=send())
+    except Err as e:
+        if isinstance(e.value, _ds.DsError_PendingApproval):
+            return Decided(proposal=e.value.value)
+        raise

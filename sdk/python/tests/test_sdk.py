@@ -74,6 +74,20 @@ class Failures(unittest.TestCase):
                     raise Err(refused)
             self.assertEqual(e.exception.kind, "business")
 
+    def test_a_held_decision_is_a_proposal_not_an_error(self):
+        def held():
+            raise Err(ds.DsError_PendingApproval("proposal 3: refuser"))
+
+        self.assertEqual(ds.decided(held).proposal, "proposal 3: refuser")
+        self.assertEqual(ds.decided(lambda: "sent").sent, "sent")
+        self.assertIsNone(ds.decided(lambda: "sent").proposal)
+
+        def denied():
+            raise Err(ds.DsError_Denied("refuser"))
+
+        with self.assertRaises(Err):
+            ds.decided(denied)
+
     def test_system_keeps_the_step(self):
         with self.assertRaises(Failure) as e:
             with system("Chorus, envoi"):

@@ -5,12 +5,16 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
+use pont_runtime::approval::ProposalStatus;
 use pont_runtime::journal::{Journal, LedgerRow, RunRow};
 use serde::Serialize;
 
 use super::{Page, blocking};
 use crate::auth::Agent;
 use crate::state::{ConsoleState, RobotEntry};
+
+/// Pending proposals counted on a card; the page lists them.
+const PROPOSALS_COUNTED: u32 = 100;
 
 /// One robot's card.
 #[derive(Debug, Serialize)]
@@ -25,6 +29,10 @@ struct Card {
     next_run: Option<String>,
     waiting: u64,
     review: u64,
+    /// Proposals waiting for an agent (at most [`PROPOSALS_COUNTED`]).
+    proposals: usize,
+    /// More than that wait.
+    proposals_more: bool,
     budgets: Vec<BudgetUse>,
 }
 
@@ -69,6 +77,11 @@ fn fill(card: &mut Card, robot: &RobotEntry, journal: &Journal) -> rusqlite::Res
     let counts = journal.queue_counts(&robot.journal_robot)?;
     card.waiting = counts.get("waiting").copied().unwrap_or(0);
     card.review = counts.get("review").copied().unwrap_or(0);
+    let pending = Some(ProposalStatus::Pending);
+    card.proposals = journal
+        .proposals(&robot.journal_robot, pending, true, PROPOSALS_COUNTED)?
+        .len();
+    card.proposals_more = card.proposals >= PROPOSALS_COUNTED as usize;
     let ledger = match &card.last_run {
         Some(run) => journal.ledger(&run.id)?,
         None => Vec::new(),
@@ -90,6 +103,8 @@ fn card(state: &ConsoleState, robot: &RobotEntry) -> Card {
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         waiting: 0,
         review: 0,
+        proposals: 0,
+        proposals_more: false,
         budgets: Vec::new(),
     };
     match state.journal(robot) {

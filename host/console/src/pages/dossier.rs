@@ -10,7 +10,7 @@ use minijinja::context;
 use pont_runtime::journal::{ItemRow, MutationRecord};
 use serde::Serialize;
 
-use super::{Page, blocking, not_found};
+use super::{Page, not_found, with_journal};
 use crate::auth::Agent;
 use crate::state::ConsoleState;
 
@@ -49,40 +49,25 @@ pub(crate) async fn page(
     let (Some(entry), Ok(number)) = (state.robot(&robot), number.parse::<i64>()) else {
         return not_found(&state);
     };
-    let s = state.clone();
-    let data = blocking(&state, move || {
-        let Some(journal) = s.journal(&entry).map_err(|e| e.to_string())? else {
-            return Ok(None);
-        };
-        let db = |e: rusqlite::Error| e.to_string();
+    let data = with_journal(&state, entry, move |journal, entry| {
         let name = &entry.journal_robot;
-        let queue = journal.queue_entry(name, number).map_err(db)?;
-        let items = journal
-            .dossier_items(name, number, ATTEMPTS_MAX)
-            .map_err(db)?;
+        let queue = journal.queue_entry(name, number)?;
+        let items = journal.dossier_items(name, number, ATTEMPTS_MAX)?;
         if queue.is_none() && items.is_empty() {
             return Ok(None);
         }
-        let mutations = journal.mutations(name, number, None, None).map_err(db)?;
-        let evidence = journal
-            .dossier_evidence(name, number, EVIDENCE_MAX)
-            .map_err(db)?;
+        let mutations = journal.mutations(name, number, None, None)?;
+        let evidence = journal.dossier_evidence(name, number, EVIDENCE_MAX)?;
         let last_run = queue.as_ref().and_then(|q| q.run_id.clone());
         let logs = match &last_run {
-            Some(run) => journal
-                .log_page(run, Some(number), 0, LOG_MAX)
-                .map_err(db)?,
+            Some(run) => journal.log_page(run, Some(number), 0, LOG_MAX)?,
             None => Vec::new(),
         };
-        Ok(Some((
-            queue,
-            episodes(items, mutations),
-            evidence,
-            last_run,
-            logs,
-        )))
+        let episodes = episodes(items, mutations);
+        Ok(Some((queue, episodes, evidence, last_run, logs)))
     })
-    .await;
+    .await
+    .map(Option::flatten);
     match data {
         Ok(Some((queue, episodes, evidence, last_run, logs))) => {
             let ctx = context! {

@@ -2,6 +2,7 @@
 //! its source: a journal, a robot, DS), the French labels of statuses, the
 //! error pages and the headers every response carries.
 
+pub(crate) mod approval;
 pub(crate) mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod dossier;
@@ -12,8 +13,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{AutoEscape, Environment, Value, context};
 
+use pont_runtime::journal::Journal;
+
 use crate::auth::Agent;
-use crate::state::{ConsoleState, human_duration};
+use crate::state::{ConsoleState, RobotEntry, human_duration};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
@@ -25,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("run.html", include_str!("../../templates/run.html")),
     ("dossier.html", include_str!("../../templates/dossier.html")),
     ("review.html", include_str!("../../templates/review.html")),
+    (
+        "approval.html",
+        include_str!("../../templates/approval.html"),
+    ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
@@ -46,6 +53,12 @@ pub(crate) fn templates() -> Environment<'static> {
     env.add_filter("duree", human_duration);
     env.add_filter("octets", bytes_label);
     env.add_filter("heure", |t: String| time_label(&t));
+    env.add_filter("proposition", |s: String| {
+        approval::status_fr(&s).to_string()
+    });
+    env.add_filter("verdict", |s: Option<String>| verdict_label(s.as_deref()));
+    env.add_filter("etat_ds", |s: String| ds_state_label(&s).to_string());
+    env.add_filter("action", |s: String| action_label(&s).to_string());
     env
 }
 
@@ -68,6 +81,39 @@ pub(crate) fn status_label(s: &str) -> &str {
         "stopped" => "arrêtée",
         "intent" => "envoi en cours ou inconnu",
         "applied" => "appliquée",
+        other => other,
+    }
+}
+
+/// French for an agent's verdict on a proposal.
+fn verdict_label(v: Option<&str>) -> String {
+    match v {
+        Some("approve") => "approuvée",
+        Some("reject") => "rejetée",
+        Some("modify") => "approuvée avec la motivation de l’agent",
+        Some(other) => other,
+        None => "–",
+    }
+    .to_string()
+}
+
+/// French for a DS decision a robot proposed (the config's spelling).
+fn action_label(s: &str) -> &str {
+    match s {
+        "classer-sans-suite" => "classer sans suite",
+        "message" => "message à l’usager",
+        other => other,
+    }
+}
+
+/// French for a DS dossier state, as DS's pages say it.
+fn ds_state_label(s: &str) -> &str {
+    match s {
+        "en_construction" => "en construction",
+        "en_instruction" => "en instruction",
+        "accepte" => "accepté",
+        "refuse" => "refusé",
+        "sans_suite" => "classé sans suite",
         other => other,
     }
 }
@@ -184,6 +230,25 @@ pub(crate) async fn blocking<T: Send + 'static>(
         Ok(Err(e)) => Err(internal(state, "journal", e)),
         Err(e) => Err(internal(state, "journal task", e)),
     }
+}
+
+/// Read the robot's journal off the async threads: `Ok(None)` when the
+/// robot never ran (the console never creates a journal), a page saying
+/// the data cannot be read when it fails.
+pub(crate) async fn with_journal<T: Send + 'static>(
+    state: &ConsoleState,
+    robot: RobotEntry,
+    f: impl FnOnce(&Journal, &RobotEntry) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<Option<T>, Response> {
+    let s = state.clone();
+    blocking(state, move || {
+        let journal = s.journal(&robot).map_err(|e| e.to_string())?;
+        journal
+            .map(|j| f(&j, &robot))
+            .transpose()
+            .map_err(|e| e.to_string())
+    })
+    .await
 }
 
 /// Headers on every console response: no caching of pages holding

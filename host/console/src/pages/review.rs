@@ -11,7 +11,7 @@ use pont_runtime::journal::QueueStatus;
 use pont_runtime::review::{Person, ReviewDesk, ReviewError};
 use serde::Deserialize;
 
-use super::{Page, blocking, error, forbidden, internal, not_found};
+use super::{Page, error, forbidden, internal, not_found, with_journal};
 use crate::PREFIX;
 use crate::auth::{Agent, CsrfForm};
 use crate::state::{ConsoleState, RobotEntry};
@@ -51,16 +51,11 @@ pub(crate) async fn page(
     let Some(entry) = state.robot(&robot) else {
         return not_found(&state);
     };
-    let s = state.clone();
-    let entries = blocking(&state, move || {
-        let Some(journal) = s.journal(&entry).map_err(|e| e.to_string())? else {
-            return Ok(Vec::new());
-        };
-        journal
-            .queue_entries(&entry.journal_robot, &[QueueStatus::Review])
-            .map_err(|e| e.to_string())
+    let entries = with_journal(&state, entry, |journal, entry| {
+        journal.queue_entries(&entry.journal_robot, &[QueueStatus::Review])
     })
-    .await;
+    .await
+    .map(Option::unwrap_or_default);
     match entries {
         Ok(entries) => {
             let ctx = context! {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{Page, blocking, not_found};
+use super::{Page, not_found, with_journal};
 use crate::auth::Agent;
 use crate::state::ConsoleState;
 
@@ -31,23 +31,17 @@ pub(crate) async fn page(
     let Some(entry) = state.robot(&robot) else {
         return not_found(&state);
     };
-    let s = state.clone();
-    let data = blocking(&state, move || {
-        let Some(journal) = s.journal(&entry).map_err(|e| e.to_string())? else {
+    let data = with_journal(&state, entry, move |journal, _| {
+        let Some(row) = journal.run(&run)? else {
             return Ok(None);
         };
-        let db = |e: rusqlite::Error| e.to_string();
-        let Some(row) = journal.run(&run).map_err(db)? else {
-            return Ok(None);
-        };
-        let items = journal.run_items(&run, ITEMS_MAX).map_err(db)?;
-        let ledger = journal.ledger(&run).map_err(db)?;
-        let logs = journal
-            .log_page(&run, None, cursor.apres.max(0), LOG_PAGE)
-            .map_err(db)?;
+        let items = journal.run_items(&run, ITEMS_MAX)?;
+        let ledger = journal.ledger(&run)?;
+        let logs = journal.log_page(&run, None, cursor.apres.max(0), LOG_PAGE)?;
         Ok(Some((row, items, ledger, logs)))
     })
-    .await;
+    .await
+    .map(Option::flatten);
     match data {
         Ok(Some((run, items, ledger, logs))) => {
             let next = (logs.len() as u32 == LOG_PAGE).then(|| logs.last().map(|l| l.id));

@@ -4,12 +4,15 @@
 
 #![allow(dead_code)]
 
+pub mod tab;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pont_console::accounts::Accounts;
 use pont_console::{ConsoleState, Options, RobotEntry, ServiceView};
+use pont_runtime::journal::Journal;
 use pont_sandbox::Sandbox;
 use pont_test_artifacts::{fixture_manifest, wasm};
 
@@ -43,25 +46,40 @@ impl World {
     }
 }
 
-fn config_text(sb: &Sandbox, review: &str) -> String {
+/// What a world's robot config says beyond the common parts.
+struct Robot<'a> {
+    /// The fixture robot (`tests/fixtures/<name>`).
+    fixture: &'a str,
+    actions: &'a str,
+    states: &'a str,
+    /// Sections after `[budgets]`, each ending with a newline.
+    extra: &'a str,
+    settings: &'a str,
+}
+
+fn config_text(sb: &Sandbox, r: &Robot<'_>) -> String {
     let instructeur = pont_sandbox::seed::robot_instructeur_email(DEMARCHE).unwrap();
     format!(
         "[plugin]\npath = {wasm:?}\nmanifest = {manifest:?}\n\n\
          [ds]\nendpoint = \"{url}\"\ntoken = {{ file = \"ds-token\" }}\ninstructeur = \"{instructeur}\"\nrequests-per-minute = 100000\n\n\
          [grant]\nlog = true\n\n\
-         [grant.ds]\ndemarches = [{DEMARCHE}]\nactions = [\"read\", \"passer-en-instruction\", \"accepter\"]\n\n\
-         [queue]\ndemarche = {DEMARCHE}\nstates = [\"en_construction\"]\nretry-backoff-ms = 10\n\n\
-         [budgets]\nds = 1000000\n\n\
+         [grant.ds]\ndemarches = [{DEMARCHE}]\nactions = [{actions}]\n\n\
+         [queue]\ndemarche = {DEMARCHE}\nstates = [{states}]\nretry-backoff-ms = 10\n\n\
+         [budgets]\nds = 1000000\n\n{extra}\
          [paths]\njournal = \"journal.sqlite\"\naudit = \"audit.jsonl\"\ncache = \"cache\"\n\n\
-         [settings]\nds = \"true\"\nreview = \"{review}\"\n",
-        wasm = wasm("scripted").display().to_string(),
-        manifest = fixture_manifest("scripted").display().to_string(),
+         [settings]\n{settings}",
+        wasm = wasm(r.fixture).display().to_string(),
+        manifest = fixture_manifest(r.fixture).display().to_string(),
         url = sb.ds_url(),
+        actions = r.actions,
+        states = r.states,
+        extra = r.extra,
+        settings = r.settings,
     )
 }
 
-/// The sandbox with `dossiers` en construction, the config, and one run.
-pub async fn world(dossiers: usize) -> World {
+/// The sandbox on démarche [`DEMARCHE`] with `dossiers` in `state`.
+async fn sandbox(dossiers: usize, state: pont_sandbox::model::State) -> (Sandbox, Vec<i64>) {
     let sb = Sandbox::start(pont_sandbox::SandboxConfig {
         dossiers_per_demarche: 0,
         rate_limit: 1_000_000,
@@ -74,26 +92,100 @@ pub async fn world(dossiers: usize) -> World {
             demarche: DEMARCHE,
             dossiers,
             seed: 19,
-            states: pont_sandbox::StateMix::only(pont_sandbox::model::State::EnConstruction),
+            states: pont_sandbox::StateMix::only(state),
             deleted: 0,
             pending_deleted: 0,
         })
         .unwrap();
     let numbers: Vec<i64> = sb.world().lock().dossiers.keys().copied().collect();
+    (sb, numbers)
+}
+
+fn world_of(sb: Sandbox, numbers: Vec<i64>, robot: &Robot<'_>) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let review = format!("{},{}", numbers[0], numbers[1]);
     std::fs::write(dir.path().join("ds-token"), DS_TOKEN).unwrap();
     let config = dir.path().join("robot.toml");
-    std::fs::write(&config, config_text(&sb, &review)).unwrap();
-    let world = World {
+    std::fs::write(&config, config_text(&sb, robot)).unwrap();
+    World {
         sb,
         dir,
         config,
         numbers,
+    }
+}
+
+/// The sandbox with `dossiers` en construction, the config, and one run.
+pub async fn world(dossiers: usize) -> World {
+    let (sb, numbers) = sandbox(dossiers, pont_sandbox::model::State::EnConstruction).await;
+    let review = format!("{},{}", numbers[0], numbers[1]);
+    let settings = format!("ds = \"true\"\nreview = \"{review}\"\n");
+    let robot = Robot {
+        fixture: "scripted",
+        actions: "\"read\", \"passer-en-instruction\", \"accepter\"",
+        states: "\"en_construction\"",
+        extra: "",
+        settings: &settings,
     };
+    let world = world_of(sb, numbers, &robot);
     let report = run(&world).await;
     assert_eq!(report.needs_review, 2, "{report:?}");
     world
+}
+
+/// The DS instructeur an agent's account maps to in the approval tests: a
+/// person of the dossiers' groupe (the robot has its own account).
+pub const AGENT_INSTRUCTEUR: &str = "agent1.g1.chorus-subvention@sandbox.gouv.fr";
+/// The motivation the `refuser` robot gives when it refuses dossier `n`.
+pub fn robot_motivation(n: i64) -> String {
+    format!("Pièce justificative manquante (dossier {n})")
+}
+
+/// The `refuser` robot (A's four-eyes fixture, configured as
+/// host/cli/tests/approval_kit does), refusing every dossier en instruction under `[approval]
+/// required = ["refuser"]`, `on-reject` as given, and one run made: every
+/// dossier has a pending proposal and nothing reached DS. The dossiers are
+/// all in the first groupe, where [`AGENT_INSTRUCTEUR`] instructs.
+pub async fn approval_world(dossiers: usize, on_reject: &str) -> World {
+    let (sb, numbers) = sandbox(dossiers, pont_sandbox::model::State::EnInstruction).await;
+    for d in sb.world().lock().dossiers.values_mut() {
+        Arc::make_mut(d).groupe = DEMARCHE * 10 + 1;
+    }
+    let extra = format!("[approval]\nrequired = [\"refuser\"]\non-reject = \"{on_reject}\"\n\n");
+    let robot = Robot {
+        fixture: "refuser",
+        actions: "\"read\", \"passer-en-instruction\", \"refuser\", \"message\"",
+        states: "\"en_instruction\"",
+        extra: &extra,
+        settings: "",
+    };
+    let world = world_of(sb, numbers, &robot);
+    let report = run(&world).await;
+    assert_eq!(report.waiting as usize, dossiers, "{report:?}");
+    assert!(
+        world.sb.world().mutation_log().is_empty(),
+        "nothing reaches DS"
+    );
+    world
+}
+
+/// The pending proposals of the world's robot, oldest first.
+pub fn pending(world: &World) -> Vec<pont_runtime::approval::Proposal> {
+    let journal = Journal::open(&world.journal()).unwrap();
+    journal
+        .proposals(
+            "refuser",
+            Some(pont_runtime::approval::ProposalStatus::Pending),
+            true,
+            1000,
+        )
+        .unwrap()
+}
+
+/// The agent's account, mapped to [`AGENT_INSTRUCTEUR`].
+pub fn add_agent_instructeur(accounts: &Path) {
+    Accounts::new(accounts)
+        .add_with(AGENT, PASSWORD, false, Some(AGENT_INSTRUCTEUR))
+        .unwrap();
 }
 
 /// A real run of the world's robot, in this process.
@@ -137,7 +229,9 @@ pub fn state_with(
     service: Arc<dyn ServiceView>,
     options: Options,
 ) -> ConsoleState {
-    add_agent(accounts);
+    if Accounts::new(accounts).find(AGENT).unwrap().is_none() {
+        add_agent(accounts);
+    }
     ConsoleState::with_options(accounts, robots, service, options).unwrap()
 }
 

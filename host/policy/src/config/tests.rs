@@ -274,3 +274,38 @@ fn a_secret_bound_to_an_ungranted_destination_is_named() {
     );
     refused("app = [\"chorus\"]\n", "unknown field `app`");
 }
+
+fn with_approval(section: &str) -> String {
+    format!("{OK}\n[approval]\n{section}\n")
+}
+
+#[test]
+fn approval_is_parsed_with_review_by_default() {
+    let c = parse(&with_approval("required = [\"accepter\"]")).unwrap();
+    assert!(c.approval.requires(DsAction::Accepter));
+    assert!(!c.approval.requires(DsAction::Refuser));
+    assert_eq!(c.approval.on_reject, OnReject::Review);
+    let c = parse(&with_approval(
+        "required = [\"accepter\"]\non-reject = \"robot\"",
+    ))
+    .unwrap();
+    assert_eq!(c.approval.on_reject, OnReject::Robot);
+    assert!(parse(OK).unwrap().approval.required.is_empty());
+}
+
+#[test]
+fn bad_approval_lines_are_one_line_errors() {
+    let refused = |section: &str, needle: &str| {
+        let err = parse(&with_approval(section)).unwrap_err().to_string();
+        assert!(err.contains(needle), "{section}: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    };
+    refused("required = [\"refuse\"]", "unknown DS action `refuse`");
+    refused("required = [\"refuser\"]", "`refuser` is not granted");
+    refused("required = [\"read\"]", "`read` cannot require approval");
+    refused(
+        "required = []\non-reject = \"bin\"",
+        "`bin` is not `review` or `robot`",
+    );
+    refused("requires = [\"accepter\"]", "unknown field `requires`");
+}

@@ -158,6 +158,46 @@ CREATE TABLE audit_seals (
     sealed_at TEXT NOT NULL
 );
 "#,
+    // 5: proposals (four-eyes decisions, `approval`): the exact mutation a
+    // robot proposed, what it was based on, the agent's decision and its
+    // execution. `hash` binds the mutation as proposed, `approved_hash` the
+    // one an agent approved (the agent's own motivation after a modify).
+    r#"
+CREATE TABLE proposals (
+    id INTEGER PRIMARY KEY,
+    robot TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    demarche INTEGER NOT NULL,
+    episode INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    motivation TEXT,
+    justificatif_sha256 TEXT,
+    justificatif_name TEXT,
+    justificatif_type TEXT,
+    disable_notification INTEGER NOT NULL DEFAULT 0,
+    correction TEXT,
+    reasons TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    dossier_state TEXT NOT NULL,
+    based_on TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    proposed_at TEXT NOT NULL,
+    verdict TEXT,
+    decided_by TEXT,
+    decided_via TEXT,
+    decided_instructeur TEXT,
+    decided_at TEXT,
+    decision_reason TEXT,
+    agent_motivation TEXT,
+    approved_hash TEXT,
+    executed_at TEXT,
+    detail TEXT
+);
+CREATE INDEX proposals_by_status ON proposals(robot, status);
+CREATE INDEX proposals_by_dossier ON proposals(robot, number);
+"#,
 ];
 
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {

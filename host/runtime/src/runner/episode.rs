@@ -17,6 +17,9 @@ pub(crate) struct Effects {
     pub state: Option<DossierState>,
     /// The robot asked the applicant for a correction.
     pub correction_requested: bool,
+    /// The robot's decision on its dossier is held as this proposal: the
+    /// item waits for an agent.
+    pub proposed: Option<i64>,
 }
 
 /// What DS showed of a dossier when its episode was settled.

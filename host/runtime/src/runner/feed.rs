@@ -75,7 +75,7 @@ pub(super) async fn feed(
     opts: &RunOptions,
 ) -> Result<Fed, RuntimeError> {
     let stop = opts.stop.clone().unwrap_or_default();
-    let slots: item::Slots = Arc::new(tokio::sync::Semaphore::new(opts.parallel.max(1)));
+    let slots = super::slots::Slots::new(opts.parallel.max(1));
     let mut running = Running {
         set: JoinSet::new(),
         items: Vec::new(),
@@ -95,13 +95,14 @@ pub(super) async fn feed(
         }
         for queued in batch {
             // Feed no faster than slots free up (the slot goes with the
-            // item); only items asleep in a backoff or a wait outnumber them.
+            // item); only items asleep in a backoff or a wait, or parked
+            // while a DS request waits to be retried, outnumber them.
             let slot = match queued.wake_at {
                 Some(_) => None,
                 None => tokio::select! {
                     biased;
                     _ = stop.cancelled() => break 'feed false,
-                    slot = item::take_slot(&slots) => Some(slot?),
+                    slot = super::slots::take_slot(&slots) => Some(slot?),
                 },
             };
             if stop.is_cancelled() {

@@ -11,6 +11,7 @@ use wasmtime::Store;
 
 use super::episode::Basis;
 use super::prepare::Prepared;
+use super::slots::{Slot, Slots, take_slot};
 use super::{ItemReport, QueuedItem};
 use super::{Phase, Profile};
 use crate::bindings::Robot;
@@ -70,22 +71,6 @@ fn new_store(
     store
 }
 
-/// The `--parallel` slots: an item holds one only while an attempt runs,
-/// never while it sleeps through a backoff or a wait, so waiting items do
-/// not starve the others.
-pub(super) type Slots = Arc<tokio::sync::Semaphore>;
-
-/// Wait for a free slot.
-pub(super) async fn take_slot(
-    slots: &Slots,
-) -> Result<tokio::sync::OwnedSemaphorePermit, RuntimeError> {
-    slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| RuntimeError::Fatal(format!("item slots: {e}")))
-}
-
 /// What the runner does with an item after an attempt settled.
 enum Next {
     /// Its outcome for this run is final (a wait left to a later run too).
@@ -104,7 +89,7 @@ pub(super) async fn run_item(
     p: Arc<Prepared>,
     shared: Arc<RunShared>,
     settings: Settings,
-    (slots, mut first): (Slots, Option<tokio::sync::OwnedSemaphorePermit>),
+    (slots, mut first): (Slots, Option<Slot>),
     (mut queued, stop): (QueuedItem, CancellationToken),
 ) -> Result<Option<ItemReport>, RuntimeError> {
     if let Some(wake) = queued.wake_at {
@@ -135,8 +120,8 @@ pub(super) async fn run_item(
                 .and_then(pont_ds::Dossier::review_reason);
         }
         fresh = false;
-        let report = attempt_and_settle(&p, &shared, &settings, &queued).await?;
-        drop(slot);
+        let attempt = attempt_and_settle(&p, &shared, &settings, &queued);
+        let report = slots.parked_during_retries(slot, attempt).await?;
         let Next::Again(after) = next(&p, &report) else {
             return Ok(Some(report));
         };
@@ -251,6 +236,7 @@ fn next(p: &Prepared, report: &ItemReport) -> Next {
             );
             Next::Again(wait)
         }
+        QueueStatus::Waiting if crate::approval::awaits_decision(report) => Next::Finished,
         QueueStatus::Waiting if Duration::from_millis(report.wait_ms) <= queue.wait.in_run => {
             Next::Again(Duration::from_millis(report.wait_ms))
         }
@@ -443,7 +429,7 @@ async fn attempt_in_span(
     }
     shared.profile.add(Phase::Log, logged.elapsed());
     let tools_used = store.data().tools.joined();
-    ItemReport {
+    let report = ItemReport {
         browser_actions: store.data().browser_actions,
         tools_used,
         number,
@@ -459,7 +445,9 @@ async fn attempt_in_span(
             .dossier
             .as_ref()
             .map(|d| Basis::settled(d, &store.data().effects).to_json()),
-    }
+    };
+    let proposed = store.data().effects.proposed;
+    crate::approval::awaiting_decision(shared, proposed, report)
 }
 
 /// The report of an item sent to review by the host, without the robot.

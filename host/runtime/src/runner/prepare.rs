@@ -50,8 +50,10 @@ pub(super) fn prepare(opts: &RunOptions) -> Result<Prepared, RuntimeError> {
     let policy = EffectivePolicy::compute(&manifest, &config)?;
     let engine = PontEngine::new(EngineSettings {
         max_memory_bytes: mib(policy.limits.memory_mb),
-        // One instance per parallel item, plus `finish`.
-        concurrency: u32::try_from(opts.parallel.max(1) + 1).unwrap_or(u32::MAX),
+        // One instance per live item (running, or parked while a DS
+        // request waits to be retried: `item::Slots`), plus `finish`.
+        concurrency: u32::try_from(opts.parallel.max(1) * super::slots::LIVE_PER_SLOT + 1)
+            .unwrap_or(u32::MAX),
     })?;
     let cache = opts
         .cache_dir
@@ -151,6 +153,7 @@ fn file_keys(config: &RobotConfig) -> Result<Vec<pont_trust::PublicKey>, String>
 /// Connect to DS only when the robot may use it.
 pub(super) fn ds_backend(
     p: &Prepared,
+    observer: Option<Arc<dyn pont_ds::DsObserver>>,
 ) -> Result<Option<Arc<crate::capabilities::ds::DsBackend>>, RuntimeError> {
     match &p.config.ds {
         Some(settings) if !p.policy.ds_actions.is_empty() => {
@@ -158,6 +161,7 @@ pub(super) fn ds_backend(
                 settings,
                 crate::limits::ds_limits(&p.policy.limits),
                 &ds_budget_dir(p),
+                observer,
             )?)))
         }
         _ => Ok(None),

@@ -214,6 +214,17 @@ impl Host for ItemState {
         let asks_correction = correction.is_some();
         let correction = tryds!(correction.map(convert::correction_back).transpose());
         let p = tryds!(self.prepare(dossier, DsAction::Message, bytes).await);
+        if self.needs_approval(DsAction::Message) {
+            let correction = correction.map(super::propose::correction_name);
+            let asked = super::propose::Asked {
+                action: DsAction::Message,
+                motivation: Some(&body),
+                justificatif: attachment,
+                disable_notification: false,
+                correction: correction.as_deref(),
+            };
+            return Ok(Err(self.propose(&p, dossier, asked).await?));
+        }
         let operation = content_key("dossierEnvoyerMessage", body.as_bytes());
         let check = Check::Message(&body);
         let intent = match tryds!(

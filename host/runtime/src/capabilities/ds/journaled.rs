@@ -33,7 +33,7 @@ pub(super) enum Replay {
 
 /// A short, stable key for content-bearing mutations, so two different
 /// messages to one dossier are two mutations but a repeated one is not.
-pub(super) fn content_key(operation: &str, content: &[u8]) -> String {
+pub(crate) fn content_key(operation: &str, content: &[u8]) -> String {
     let digest = hex::encode(&Sha256::digest(content)[..8]);
     format!("{operation}:{digest}")
 }

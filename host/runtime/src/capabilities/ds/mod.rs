@@ -5,6 +5,7 @@
 mod convert;
 mod decide;
 mod journaled;
+mod propose;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use pont_policy::{Action, Denied, DsAction, DsSettings, Permit, SecretSource};
 use wasmtime::component::Resource;
 
 pub(crate) use convert::FileTable;
+pub(crate) use journaled::content_key;
 
 /// A dossier in the robot's terms; its files become opaque references.
 pub(crate) fn to_wit_dossier(d: &pont_ds::Dossier, files: &mut FileTable) -> w::Dossier {
@@ -61,10 +63,15 @@ impl DsBackend {
         settings: &DsSettings,
         limits: pont_ds::DsLimits,
         budget_dir: &std::path::Path,
+        observer: Option<Arc<dyn pont_ds::DsObserver>>,
     ) -> Result<Self, RuntimeError> {
         let token = read_secret(&settings.token)
             .map_err(|e| RuntimeError::Fatal(format!("DS token: {e}")))?;
-        let client = DsClient::builder(settings.endpoint.clone(), token)
+        let mut builder = DsClient::builder(settings.endpoint.clone(), token);
+        if let Some(observer) = observer {
+            builder = builder.observer(observer);
+        }
+        let client = builder
             .budget(Budget {
                 requests: settings.requests_per_minute,
                 per: Duration::from_secs(settings.rate_window_secs),
@@ -81,7 +88,7 @@ impl DsBackend {
         })
     }
 
-    async fn instructeur(
+    pub(crate) async fn instructeur(
         &self,
         permit: &Permit,
         demarche: i64,
@@ -330,6 +337,16 @@ impl ItemState {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
+        if self.needs_approval(action) {
+            let asked = propose::Asked {
+                action,
+                motivation: t.motivation.as_deref(),
+                justificatif: t.justificatif,
+                disable_notification: t.disable_notification,
+                correction: None,
+            };
+            return Ok(Err(self.propose(&p, number, asked).await?));
+        }
         let operation = t.kind.operation();
         let check = journaled::Check::Expect(pont_ds::Expectation::State(t.target));
         let intent = match self
