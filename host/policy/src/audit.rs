@@ -517,4 +517,4 @@ pub fn read_records(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -92,6 +92,32 @@ impl Sandbox {
         })
     }
 
+    /// A sandbox whose `demarche` holds `dossiers` in `state`, generated from
+    /// `seed` (the other démarches empty), with DS's rate limit out of the
+    /// way: the world most host tests start from.
+    pub async fn seeded(
+        demarche: i64,
+        dossiers: usize,
+        seed: u64,
+        state: model::State,
+    ) -> Result<Sandbox, SandboxError> {
+        let sb = Sandbox::start(SandboxConfig {
+            dossiers_per_demarche: 0,
+            rate_limit: 1_000_000,
+            ..SandboxConfig::default()
+        })
+        .await?;
+        sb.world().seed_scenario(&Scenario {
+            demarche,
+            dossiers,
+            seed,
+            states: StateMix::only(state),
+            deleted: 0,
+            pending_deleted: 0,
+        })?;
+        Ok(sb)
+    }
+
     /// `http://127.0.0.1:PORT/api/v2/graphql`.
     pub fn ds_url(&self) -> String {
         format!("http://{}/api/v2/graphql", self.addr)

@@ -25,24 +25,9 @@ pub const TOKEN: &str = "sandbox-rw-all";
 /// The sandbox with `dossiers` en construction in démarche 101 (the other
 /// démarches empty, no rate limit in the way).
 pub async fn world(dossiers: usize) -> Sandbox {
-    let sb = Sandbox::start(pont_sandbox::SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..pont_sandbox::SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&pont_sandbox::Scenario {
-            demarche: DEMARCHE,
-            dossiers,
-            seed: 20,
-            states: pont_sandbox::StateMix::only(State::EnConstruction),
-            deleted: 0,
-            pending_deleted: 0,
-        })
-        .unwrap();
-    sb
+    Sandbox::seeded(DEMARCHE, dossiers, 20, State::EnConstruction)
+        .await
+        .unwrap()
 }
 
 /// The dossier numbers of démarche 101, in order.

@@ -138,22 +138,7 @@ pub async fn seeded_sandbox(
     seed: u64,
     state: pont_sandbox::model::State,
 ) -> pont_sandbox::Sandbox {
-    let sb = pont_sandbox::Sandbox::start(pont_sandbox::SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..pont_sandbox::SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&pont_sandbox::Scenario {
-            demarche,
-            dossiers,
-            seed,
-            states: pont_sandbox::StateMix::only(state),
-            deleted: 0,
-            pending_deleted: 0,
-        })
-        .unwrap();
-    sb
+    pont_sandbox::Sandbox::seeded(demarche, dossiers, seed, state)
+        .await
+        .unwrap()
 }

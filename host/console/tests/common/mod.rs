@@ -80,22 +80,8 @@ fn config_text(sb: &Sandbox, r: &Robot<'_>) -> String {
 
 /// The sandbox on démarche [`DEMARCHE`] with `dossiers` in `state`.
 async fn sandbox(dossiers: usize, state: pont_sandbox::model::State) -> (Sandbox, Vec<i64>) {
-    let sb = Sandbox::start(pont_sandbox::SandboxConfig {
-        dossiers_per_demarche: 0,
-        rate_limit: 1_000_000,
-        ..pont_sandbox::SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    sb.world()
-        .seed_scenario(&pont_sandbox::Scenario {
-            demarche: DEMARCHE,
-            dossiers,
-            seed: 19,
-            states: pont_sandbox::StateMix::only(state),
-            deleted: 0,
-            pending_deleted: 0,
-        })
+    let sb = Sandbox::seeded(DEMARCHE, dossiers, 19, state)
+        .await
         .unwrap();
     let numbers: Vec<i64> = sb.world().lock().dossiers.keys().copied().collect();
     (sb, numbers)

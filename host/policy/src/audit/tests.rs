@@ -79,8 +79,16 @@ fn a_held_log_and_another_of_the_process_keep_one_chain() {
         }
         log.sync().unwrap();
     });
-    let mut console = AuditLog::open(&path).unwrap();
-    for i in 0..30 {
+    let console = person_appends(&path, 30);
+    robot.join().unwrap();
+    assert_one_sealed_chain(console, &path, 330, 30);
+}
+
+/// A person's log (the console's) appending `n` actions to `path` while
+/// another log writes it too.
+pub(crate) fn person_appends(path: &Path, n: i64) -> AuditLog {
+    let mut console = AuditLog::open(path).unwrap();
+    for i in 0..n {
         let action = PersonAction {
             actor: "agent-é",
             interface: "console",
@@ -93,11 +101,27 @@ fn a_held_log_and_another_of_the_process_keep_one_chain() {
         };
         console.record_action(&action).unwrap();
     }
-    robot.join().unwrap();
+    console
+}
+
+/// Once both appenders are done: one chain of `records`, sealed (the
+/// person's log seals last), `people` of them by the person.
+pub(crate) fn assert_one_sealed_chain(
+    mut console: AuditLog,
+    path: &Path,
+    records: u64,
+    people: usize,
+) {
     console.sync().unwrap();
-    let intact = verify_audit(&path).unwrap();
-    assert_eq!(intact.records, 330);
+    let intact = verify_audit(path).unwrap();
+    assert_eq!(intact.records, records);
     assert!(intact.sealed, "{intact:?}");
-    let people = read_records(&path).unwrap();
-    assert_eq!(people.iter().filter(|r| r.actor.is_some()).count(), 30);
+    let by_people = read_records(path).unwrap();
+    let by_people: Vec<_> = by_people.iter().filter(|r| r.actor.is_some()).collect();
+    assert_eq!(by_people.len(), people);
+    assert!(
+        by_people
+            .iter()
+            .all(|r| r.actor.as_deref() == Some("agent-é"))
+    );
 }

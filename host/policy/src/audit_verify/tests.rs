@@ -192,30 +192,10 @@ fn two_appenders_of_one_file_keep_one_chain() {
     let path = dir.path().join("audit.jsonl");
     let robot_path = path.clone();
     let robot = std::thread::spawn(move || write_log(&robot_path, 300));
-    let mut console = AuditLog::open(&path).unwrap();
-    for i in 0..30 {
-        let action = crate::audit::PersonAction {
-            actor: "agent-é",
-            interface: "console",
-            robot: "clerk",
-            item: Some(i),
-            action: "review.retry",
-            target: format!("dossier {i}"),
-            decision: Decision::Allow,
-            reason: None,
-        };
-        console.record_action(&action).unwrap();
-    }
+    let console = crate::audit::tests::person_appends(&path, 30);
     robot.join().unwrap();
     // The robot's log sealed last only if it finished last; seal again.
-    console.sync().unwrap();
-    let intact = verify_audit(&path).unwrap();
-    assert_eq!(intact.records, 330);
-    assert!(intact.sealed, "{intact:?}");
-    let records = crate::audit::read_records(&path).unwrap();
-    let people: Vec<_> = records.iter().filter(|r| r.actor.is_some()).collect();
-    assert_eq!(people.len(), 30);
-    assert!(people.iter().all(|r| r.actor.as_deref() == Some("agent-é")));
+    crate::audit::tests::assert_one_sealed_chain(console, &path, 330, 30);
     // A gate decision's line has no actor field at all.
     let first = lines(&path)
         .into_iter()
